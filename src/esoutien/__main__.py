@@ -1,0 +1,3 @@
+from esoutien.cli import main
+
+main()

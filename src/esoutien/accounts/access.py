@@ -1,0 +1,102 @@
+"""Who may see and do what. The only place tenant isolation is decided.
+
+Functions take querysets or plain objects by their field names, so this module knows no
+ticket model (tickets sit above accounts in the layers).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from esoutien.accounts.models import OPERATOR_ROLES, PROVIDER_ROLES, Role
+from esoutien.core.errors import Forbidden, NotFound
+
+M = TypeVar("M", bound=Model)
+
+
+def _active(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_operator_user(user: Any) -> bool:
+    return _active(user) and user.role in OPERATOR_ROLES and user.operator_id is not None
+
+
+def is_desk_user(user: Any) -> bool:
+    return _active(user) and user.role in PROVIDER_ROLES
+
+
+def sees_all_eservices(user: Any) -> bool:
+    return _active(user) and user.role in (Role.SUPERVISOR, Role.ADMINISTRATOR)
+
+
+def ticket_scope(user: Any) -> Q:
+    """The filter selecting the tickets ``user`` may know exist."""
+    if is_operator_user(user):
+        return Q(operator_id=user.operator_id)
+    if sees_all_eservices(user):
+        return Q()
+    if is_desk_user(user):
+        return Q(eservice_id__in=user.teams.values("eservices"))
+    return Q(pk__in=[])
+
+
+def visible_tickets(user: Any, queryset: QuerySet[M]) -> QuerySet[M]:
+    return queryset.filter(ticket_scope(user))
+
+
+def get_visible_ticket(user: Any, queryset: QuerySet[M], **lookup: Any) -> M:
+    """One ticket the user may see; a foreign ticket is indistinguishable from a missing one."""
+    try:
+        return visible_tickets(user, queryset).get(**lookup)
+    except queryset.model.DoesNotExist as exc:
+        raise NotFound(_("No ticket with this reference.")) from exc
+
+
+def can_see_internal(user: Any) -> bool:
+    return is_desk_user(user)
+
+
+def can_work_tickets(user: Any) -> bool:
+    """Agents, supervisors and administrators act on tickets in the desk."""
+    return is_desk_user(user)
+
+
+def require_desk(user: Any) -> None:
+    if not is_desk_user(user):
+        raise Forbidden(_("This page is reserved for the provider's staff."))
+
+
+def require_operator(user: Any) -> None:
+    if not is_operator_user(user):
+        raise Forbidden(_("This page is reserved for operators' users."))
+
+
+def may_file_for_operator(user: Any, operator_id: int) -> bool:
+    """Operator users file for their own operator; desk users file on behalf of any."""
+    if is_operator_user(user):
+        return bool(user.operator_id == operator_id)
+    return is_desk_user(user)
+
+
+def eservice_scope(user: Any) -> Q:
+    """The e-services a desk user works (as a filter on EService)."""
+    if sees_all_eservices(user):
+        return Q()
+    if is_desk_user(user):
+        return Q(pk__in=user.teams.values("eservices"))
+    return Q(pk__in=[])
+
+
+def may_see_ticket(user: Any, ticket: Any) -> bool:
+    """The single-object form of ticket_scope (for objects already loaded)."""
+    if is_operator_user(user):
+        return bool(ticket.operator_id == user.operator_id)
+    if sees_all_eservices(user):
+        return True
+    if is_desk_user(user):
+        return bool(user.teams.filter(eservices=ticket.eservice_id).exists())
+    return False

@@ -1,0 +1,230 @@
+"""All settings of e-soutien. The environment is read here and nowhere else.
+
+Every variable is documented in docs/configuration.md.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+DATA_DIR = Path(env.str("ESOUTIEN_DATA_DIR", default="var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once into the data dir."""
+    from_env = env.str("SECRET_KEY", default="")
+    if from_env:
+        return from_env
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.touch(mode=0o600)
+        key_file.write_text(secrets.token_urlsafe(50))
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env.bool("ESOUTIEN_DEBUG", default=False)
+ESOUTIEN_BASE_URL = env.str("ESOUTIEN_BASE_URL", default="https://localhost:8443").rstrip("/")
+ALLOWED_HOSTS = env.list("ESOUTIEN_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("ESOUTIEN_CSRF_TRUSTED_ORIGINS", default=[ESOUTIEN_BASE_URL])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "huey.contrib.djhuey",
+    "esoutien.core",
+    "esoutien.accounts",
+    "esoutien.catalogue",
+    "esoutien.mail",
+    "esoutien.tickets",
+    "esoutien.operations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "esoutien.accounts.middleware.UserLanguageMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "esoutien.config.urls"
+WSGI_APPLICATION = "esoutien.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "esoutien.accounts.context.navigation",
+            ],
+        },
+    }
+]
+
+# --- Database ---------------------------------------------------------------
+DATABASES = {
+    "default": env.db_url(
+        "DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'esoutien.sqlite3'}"
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so
+    # two writers queue on the busy timeout instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        ),
+    }
+    # Tests use a file (not :memory:) so threads share it with the same locking as production.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-esoutien.sqlite3")}
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("ESOUTIEN_CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Accounts ---------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- HTTPS ------------------------------------------------------------------
+_https = ESOUTIEN_BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = _https
+CSRF_COOKIE_SECURE = _https
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("ESOUTIEN_BEHIND_PROXY", default=False) else None
+)
+
+# --- i18n -------------------------------------------------------------------
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "Europe/Paris"
+
+# --- Static and uploaded files -------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "files")},
+    },
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if not DEBUG
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+# Attachments live outside the web root; only an access-checked view serves them.
+ESOUTIEN_ATTACHMENT_DIR = DATA_DIR / "attachments"
+ESOUTIEN_ATTACHMENT_MAX_BYTES = env.int("ESOUTIEN_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+ESOUTIEN_ATTACHMENT_MAX_FILES = env.int("ESOUTIEN_ATTACHMENT_MAX_FILES", default=5)
+ESOUTIEN_ATTACHMENT_EXTENSIONS = env.list(
+    "ESOUTIEN_ATTACHMENT_EXTENSIONS",
+    default=[
+        "pdf", "png", "jpg", "jpeg", "gif", "txt", "log", "csv", "xml", "json",
+        "zip", "eml", "doc", "docx", "xls", "xlsx", "odt", "ods", "pcap",
+    ],
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- Mail -------------------------------------------------------------------
+ESOUTIEN_SUPPORT_ADDRESS = env.str("ESOUTIEN_SUPPORT_ADDRESS", default="support@e-soutien.localhost")
+ESOUTIEN_HOTLINE_ADDRESS = env.str("ESOUTIEN_HOTLINE_ADDRESS", default="hotline@e-soutien.localhost")
+DEFAULT_FROM_EMAIL = env.str(
+    "ESOUTIEN_FROM_ADDRESS", default=f"e-soutien <{ESOUTIEN_SUPPORT_ADDRESS}>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+ESOUTIEN_MAIL_DIR = DATA_DIR / "mail"
+_email_url = env.str("EMAIL_URL", default="")
+if not _email_url or _email_url.startswith(("file:", "filemail:")):
+    # Default: one .eml file per message, so a person can open what would have been sent.
+    EMAIL_BACKEND = "esoutien.mail.backends.EmlDirectoryBackend"
+    if _email_url:
+        ESOUTIEN_MAIL_DIR = Path(urlsplit(_email_url).path or ESOUTIEN_MAIL_DIR)
+else:
+    vars().update(env.email_url("EMAIL_URL"))
+EMAIL_TIMEOUT = env.int("ESOUTIEN_EMAIL_TIMEOUT", default=20)
+ESOUTIEN_MAIL_MAX_ATTEMPTS = env.int("ESOUTIEN_MAIL_MAX_ATTEMPTS", default=12)
+ESOUTIEN_MAIL_RETRY_BASE_SECONDS = env.int("ESOUTIEN_MAIL_RETRY_BASE_SECONDS", default=30)
+
+# --- Queue (Huey) -----------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "esoutien",
+        "url": REDIS_URL,
+        "immediate": False,
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "esoutien",
+        "filename": str(DATA_DIR / "huey.sqlite3"),
+        "immediate": False,
+    }
+HUEY["consumer"] = {"workers": env.int("ESOUTIEN_WORKER_THREADS", default=2), "worker_type": "thread"}
+if env.bool("ESOUTIEN_HUEY_IMMEDIATE", default=False):
+    HUEY["immediate"] = True
+
+# --- Product rules ----------------------------------------------------------
+ESOUTIEN_CONTEST_DAYS = env.int("ESOUTIEN_CONTEST_DAYS", default=7)
+ESOUTIEN_PAGE_SIZE = env.int("ESOUTIEN_PAGE_SIZE", default=25)
+ESOUTIEN_DEMO_PASSWORD = env.str("ESOUTIEN_DEMO_PASSWORD", default="Demo-esoutien-2026!")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("ESOUTIEN_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,223 @@
+"""Writes on tickets other than status changes (those are in workflow.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from esoutien.accounts import access
+from esoutien.accounts.models import Operator
+from esoutien.catalogue.models import EService
+from esoutien.catalogue.selectors import is_subscribed
+from esoutien.core import clock
+from esoutien.core.errors import Forbidden, InvalidInput, NotFound
+from esoutien.tickets import notifications, workflow
+from esoutien.tickets.models import (
+    Attachment,
+    EventKind,
+    Kind,
+    Severity,
+    Ticket,
+    TicketEvent,
+)
+from esoutien.tickets.references import allocate_reference
+from esoutien.tickets.states import Status
+from esoutien.tickets.uploads import check_uploads, clean_filename, content_type_for
+
+
+@dataclass
+class TicketDraft:
+    """What a filer provides; validated by ``ticket_create`` whatever the entry point."""
+
+    eservice: EService | None
+    kind: str
+    severity: str
+    subject: str
+    description: str
+    contact_email: str
+    contact_name: str = ""
+    contact_phone: str = ""
+    operator_reference: str = ""
+    line_reference: str = ""
+    site_address: str = ""
+    files: Sequence[UploadedFile] = field(default_factory=list)
+
+
+def _store_files(
+    ticket: Ticket, event: TicketEvent | None, files: Sequence[UploadedFile], actor: Any,
+    public: bool,
+) -> list[Attachment]:
+    stored = []
+    for upload in files:
+        name = clean_filename(upload.name or "file")
+        attachment = Attachment(
+            ticket=ticket,
+            event=event,
+            filename=name,
+            content_type=content_type_for(name),
+            size=upload.size or 0,
+            public=public,
+            uploaded_by=actor,
+        )
+        attachment.file.save(name, upload, save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+def ticket_create(actor: Any, operator: Operator, draft: TicketDraft) -> Ticket:
+    """File a ticket for ``operator``; refuses e-services the operator does not subscribe to."""
+    if not access.may_file_for_operator(actor, operator.pk):
+        raise Forbidden(_("You may not file a ticket for this operator."))
+    if not operator.is_active:
+        raise InvalidInput(_("This operator is not active."), errors={"operator": [
+            _("This operator is not active.")]})
+    now = clock.now()
+    errors: dict[str, list[str]] = {}
+    if draft.eservice is None or not is_subscribed(operator.pk, draft.eservice.pk, now.date()):
+        errors["eservice"] = [
+            _("Your operator does not subscribe to this e-service: no ticket can be filed for it.")
+        ]
+    if draft.kind not in Kind.values:
+        errors["kind"] = [_("Choose the kind of ticket.")]
+    if draft.severity not in Severity.values:
+        errors["severity"] = [_("Choose a severity.")]
+    ticket = Ticket(
+        operator=operator,
+        eservice=draft.eservice,
+        kind=draft.kind,
+        severity=draft.severity,
+        subject=(draft.subject or "").strip(),
+        description=(draft.description or "").strip(),
+        operator_reference=(draft.operator_reference or "").strip(),
+        line_reference=(draft.line_reference or "").strip().upper(),
+        site_address=(draft.site_address or "").strip(),
+        contact_name=(draft.contact_name or "").strip(),
+        contact_email=(draft.contact_email or "").strip().lower(),
+        contact_phone=(draft.contact_phone or "").strip(),
+        status=Status.ACKNOWLEDGED,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        created_at=now,
+        updated_at=now,
+        reference="ES-0000-000000",  # placeholder for validation; allocated below
+    )
+    try:
+        ticket.full_clean(exclude=["operator", "eservice", "status", "created_by", "assignee"])
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    try:
+        check_uploads(draft.files)
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise InvalidInput(_("The ticket was not filed: please correct the errors."), errors=errors)
+    with transaction.atomic():
+        ticket.reference = allocate_reference(now)
+        ticket.save()
+        event = TicketEvent.objects.create(
+            ticket=ticket, created_at=now, actor=ticket.created_by, kind=EventKind.CREATED,
+            to_status=Status.ACKNOWLEDGED, public=True,
+        )
+        _store_files(ticket, event, draft.files, ticket.created_by, public=True)
+        notifications.acknowledgement(ticket)
+    return ticket
+
+
+def _touch(ticket: Ticket) -> None:
+    ticket.updated_at = clock.now()
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=ticket.updated_at)
+
+
+def comment_add(
+    actor: Any,
+    ticket: Ticket,
+    body: str,
+    files: Sequence[UploadedFile] = (),
+    *,
+    internal: bool = False,
+    actor_label: str = "",
+) -> TicketEvent:
+    """A message on the ticket: an operator's complement, an agent's public reply or note.
+
+    An operator's message on a ticket waiting for information puts it back in progress.
+    """
+    party = workflow.party_of(actor) if actor is not None else None
+    if actor is not None and not access.may_see_ticket(actor, ticket):
+        raise NotFound(_("No ticket with this reference."))
+    text = (body or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not text and not files:
+        errors["body"] = [_("Write a message or attach a file.")]
+    if internal and party is not workflow.Party.DESK:
+        raise Forbidden(_("Only the provider's staff write internal notes."))
+    try:
+        check_uploads(files)
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise InvalidInput(next(iter(errors.values()))[0], errors=errors)
+    if ticket.is_final:
+        raise InvalidInput(
+            _("This ticket is %(status)s: it can no longer receive messages. File a new ticket "
+              "if the problem persists.") % {"status": Status(ticket.status).label.lower()}
+        )
+    with transaction.atomic():
+        event = TicketEvent.objects.create(
+            ticket=ticket,
+            created_at=clock.now(),
+            actor=actor,
+            actor_label=actor_label,
+            kind=EventKind.NOTE if internal else EventKind.COMMENT,
+            public=not internal,
+            body=text,
+        )
+        _store_files(ticket, event, files, actor, public=not internal)
+        _touch(ticket)
+        if party is workflow.Party.OPERATOR and ticket.status == Status.PENDING:
+            workflow.receive_info(ticket, actor)
+        elif party is workflow.Party.DESK and not internal:
+            notifications.public_reply(ticket, event)
+    return event
+
+
+def status_inquiry(actor: Any, ticket: Ticket, body: str = "") -> TicketEvent:
+    """The operator asks for news ("Retour sur ticket ouvert" → demande d'information)."""
+    if not access.may_see_ticket(actor, ticket) or not access.is_operator_user(actor):
+        raise NotFound(_("No ticket with this reference."))
+    if not ticket.is_open:
+        raise InvalidInput(_("This ticket is no longer open."))
+    with transaction.atomic():
+        event = TicketEvent.objects.create(
+            ticket=ticket, created_at=clock.now(), actor=actor, kind=EventKind.INQUIRY,
+            public=True, body=(body or "").strip(),
+        )
+        _touch(ticket)
+    return event
+
+
+def assign(actor: Any, ticket: Ticket, assignee: Any | None) -> TicketEvent:
+    if not access.is_desk_user(actor) or not access.may_see_ticket(actor, ticket):
+        raise Forbidden(_("You may not assign this ticket."))
+    if assignee is not None and not access.is_desk_user(assignee):
+        raise InvalidInput(_("Tickets are assigned to the provider's staff only."),
+                           errors={"assignee": [_("Choose an agent.")]})
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        locked.assignee = assignee
+        locked.updated_at = clock.now()
+        locked.save(update_fields=["assignee", "updated_at"])
+        ticket.assignee = assignee
+        ticket.updated_at = locked.updated_at
+        return TicketEvent.objects.create(
+            ticket=ticket, created_at=locked.updated_at, actor=actor, kind=EventKind.ASSIGNMENT,
+            public=False,
+            body=str(assignee) if assignee else "",
+            data={"assignee_id": getattr(assignee, "pk", None)},
+        )

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from esoutien.tickets.views import desk, files
+
+app_name = "desk"
+urlpatterns = [
+    path("", desk.queue, name="queue"),
+    path("tickets/new/", desk.ticket_new, name="ticket_new"),
+    path("tickets/<str:reference>/", desk.ticket_detail, name="ticket"),
+    path("tickets/<str:reference>/do/<slug:action>/", desk.ticket_action, name="ticket_action"),
+    path("outbox/<int:email_id>/retry/", desk.outbox_retry, name="outbox_retry"),
+    path(
+        "tickets/<str:reference>/attachments/<int:attachment_id>/",
+        files.download,
+        name="attachment",
+    ),
+]

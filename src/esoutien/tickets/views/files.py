@@ -1,0 +1,27 @@
+"""Attachment download: access-checked, always as a download, never sniffed."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest
+
+from esoutien.core.errors import NotFound
+from esoutien.tickets import selectors
+
+
+@login_required
+def download(request: HttpRequest, reference: str, attachment_id: int) -> FileResponse:
+    try:
+        attachment = selectors.get_attachment(request.user, reference, attachment_id)
+    except NotFound as exc:
+        raise Http404() from exc
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
