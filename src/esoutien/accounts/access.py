@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -52,7 +53,7 @@ def get_visible_ticket(user: Any, queryset: QuerySet[M], **lookup: Any) -> M:
     """One ticket the user may see; a foreign ticket is indistinguishable from a missing one."""
     try:
         return visible_tickets(user, queryset).get(**lookup)
-    except queryset.model.DoesNotExist as exc:
+    except ObjectDoesNotExist as exc:
         raise NotFound(_("No ticket with this reference.")) from exc
 
 

@@ -26,8 +26,13 @@ class UserAdmin(BaseUserAdmin):
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",),
-                "fields": ("email", "full_name", "role", "operator", "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "full_name", "role", "operator", "password1", "password2"),
+            },
+        ),
     )
     filter_horizontal = ()
     readonly_fields = ["last_login", "date_joined"]

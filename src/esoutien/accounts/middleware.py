@@ -20,7 +20,7 @@ class UserLanguageMiddleware:
             # The session is loaded lazily; the user id tells us whether someone is signed in.
             from django.contrib.auth import get_user
 
-            user = get_user(request)  # type: ignore[arg-type]
+            user = get_user(request)
             # AuthenticationMiddleware reuses this instead of loading the user again.
             request._cached_user = user  # type: ignore[attr-defined]
             language = getattr(user, "language", None)

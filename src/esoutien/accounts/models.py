@@ -57,8 +57,10 @@ class Operator(models.Model):
                 validate_email(address)
             except ValidationError as exc:
                 raise ValidationError(
-                    {"notification_emails": _("%(address)s is not a valid e-mail address.")
-                     % {"address": address}}
+                    {
+                        "notification_emails": _("%(address)s is not a valid e-mail address.")
+                        % {"address": address}
+                    }
                 ) from exc
 
 
@@ -119,7 +121,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

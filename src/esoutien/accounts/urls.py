@@ -8,7 +8,8 @@ urlpatterns = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="accounts/login.html", authentication_form=EmailLoginForm,
+            template_name="accounts/login.html",
+            authentication_form=EmailLoginForm,
             redirect_authenticated_user=True,
         ),
         name="login",

@@ -31,7 +31,11 @@ def profile(request: HttpRequest) -> HttpResponse:
         translation.activate(user.language)
         from django.conf import settings
 
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax",
-                            secure=settings.SESSION_COOKIE_SECURE)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            user.language,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
         return response
     return render(request, "accounts/profile.html", {"form": form})

@@ -49,7 +49,10 @@ class Subscription(models.Model):
         related_name="subscriptions",
     )
     eservice = models.ForeignKey(
-        EService, verbose_name=_("e-service"), on_delete=models.PROTECT, related_name="subscriptions"
+        EService,
+        verbose_name=_("e-service"),
+        on_delete=models.PROTECT,
+        related_name="subscriptions",
     )
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True)

@@ -89,9 +89,7 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------
 DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'esoutien.sqlite3'}"
-    )
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'esoutien.sqlite3'}")
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so
@@ -134,7 +132,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("ESOUTIEN_BEHIND_PROXY", default=False) else None
+    ("HTTP_X_FORWARDED_PROTO", "https")
+    if env.bool("ESOUTIEN_BEHIND_PROXY", default=False)
+    else None
 )
 
 # --- i18n -------------------------------------------------------------------
@@ -148,6 +148,7 @@ TIME_ZONE = "Europe/Paris"
 # --- Static and uploaded files -------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -168,16 +169,37 @@ ESOUTIEN_ATTACHMENT_MAX_FILES = env.int("ESOUTIEN_ATTACHMENT_MAX_FILES", default
 ESOUTIEN_ATTACHMENT_EXTENSIONS = env.list(
     "ESOUTIEN_ATTACHMENT_EXTENSIONS",
     default=[
-        "pdf", "png", "jpg", "jpeg", "gif", "txt", "log", "csv", "xml", "json",
-        "zip", "eml", "doc", "docx", "xls", "xlsx", "odt", "ods", "pcap",
+        "pdf",
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "txt",
+        "log",
+        "csv",
+        "xml",
+        "json",
+        "zip",
+        "eml",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "odt",
+        "ods",
+        "pcap",
     ],
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Mail -------------------------------------------------------------------
-ESOUTIEN_SUPPORT_ADDRESS = env.str("ESOUTIEN_SUPPORT_ADDRESS", default="support@e-soutien.localhost")
-ESOUTIEN_HOTLINE_ADDRESS = env.str("ESOUTIEN_HOTLINE_ADDRESS", default="hotline@e-soutien.localhost")
+ESOUTIEN_SUPPORT_ADDRESS = env.str(
+    "ESOUTIEN_SUPPORT_ADDRESS", default="support@e-soutien.localhost"
+)
+ESOUTIEN_HOTLINE_ADDRESS = env.str(
+    "ESOUTIEN_HOTLINE_ADDRESS", default="hotline@e-soutien.localhost"
+)
 DEFAULT_FROM_EMAIL = env.str(
     "ESOUTIEN_FROM_ADDRESS", default=f"e-soutien <{ESOUTIEN_SUPPORT_ADDRESS}>"
 )
@@ -211,7 +233,10 @@ else:
         "filename": str(DATA_DIR / "huey.sqlite3"),
         "immediate": False,
     }
-HUEY["consumer"] = {"workers": env.int("ESOUTIEN_WORKER_THREADS", default=2), "worker_type": "thread"}
+HUEY["consumer"] = {
+    "workers": env.int("ESOUTIEN_WORKER_THREADS", default=2),
+    "worker_type": "thread",
+}
 if env.bool("ESOUTIEN_HUEY_IMMEDIATE", default=False):
     HUEY["immediate"] = True
 

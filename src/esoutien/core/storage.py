@@ -14,9 +14,9 @@ class _PrivateStorage(LazyObject):
         )
 
 
-private_storage = _PrivateStorage()
+private_storage: FileSystemStorage = _PrivateStorage()  # type: ignore[assignment]
 
 
 def get_private_storage() -> FileSystemStorage:
     """Callable for FileField(storage=...) so migrations do not capture a path."""
-    return private_storage  # type: ignore[return-value]
+    return private_storage

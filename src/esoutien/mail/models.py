@@ -17,7 +17,10 @@ class OutboundStatus(models.TextChoices):
 
 class OutboundEmail(models.Model):
     thread_key = models.CharField(
-        _("thread"), max_length=64, blank=True, db_index=True,
+        _("thread"),
+        max_length=64,
+        blank=True,
+        db_index=True,
         help_text=_("Groups the messages of one conversation, e.g. a ticket reference."),
     )
     kind = models.CharField(_("kind"), max_length=40)

@@ -184,7 +184,9 @@ def deliver(email_id: int) -> bool:
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
             claimed_at=None,
         )
-        log.warning("delivery of outbound e-mail %s failed (attempt %s): %s", email_id, attempts, exc)
+        log.warning(
+            "delivery of outbound e-mail %s failed (attempt %s): %s", email_id, attempts, exc
+        )
         return False
     OutboundEmail.objects.filter(pk=email_id).update(
         status=OutboundStatus.SENT,

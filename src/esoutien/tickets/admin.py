@@ -9,9 +9,9 @@ class EventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["created_at", "actor", "kind", "transition", "public", "body"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "actor", "kind", "transition", "public", "body"]
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None):
         return False
 
 

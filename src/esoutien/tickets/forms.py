@@ -67,13 +67,16 @@ class TicketForm(forms.Form):
         },
     )
     kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices, widget=forms.RadioSelect)
-    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices,
-                                 initial=Severity.MINOR)
+    severity = forms.ChoiceField(
+        label=_("Severity"), choices=Severity.choices, initial=Severity.MINOR
+    )
     subject = forms.CharField(label=_("Subject"), max_length=200)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 8}))
     operator_reference = forms.CharField(label=_("Your reference"), max_length=64, required=False)
     line_reference = forms.CharField(
-        label=_("Line reference (PTO)"), max_length=12, required=False,
+        label=_("Line reference (PTO)"),
+        max_length=12,
+        required=False,
         help_text=_("Format OO-XXXX-XXXX, e.g. FI-1234-5678."),
     )
     site_address = forms.CharField(label=_("Site address"), max_length=300, required=False)
@@ -106,14 +109,16 @@ class StaffTicketForm(TicketForm):
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}),
-                           required=False)
+    body = forms.CharField(
+        label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}), required=False
+    )
     attachments = attachments_field()
 
 
 class ReasonForm(forms.Form):
-    body = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}),
-                           required=False)
+    body = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
 
 class FollowUpForm(forms.Form):
@@ -133,8 +138,9 @@ class FollowUpForm(forms.Form):
         widget=forms.RadioSelect,
         initial=MODE_COMPLEMENT,
     )
-    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}),
-                           required=False)
+    body = forms.CharField(
+        label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}), required=False
+    )
     attachments = attachments_field()
 
     def clean(self) -> dict[str, Any]:
@@ -148,12 +154,14 @@ class FollowUpForm(forms.Form):
 
 class FilterForm(forms.Form):
     status = forms.ChoiceField(
-        label=_("Status"), required=False,
-        choices=[("", _("All")), ("open", _("Open"))] + list(Status.choices),
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All")), ("open", _("Open")), *Status.choices],
     )
     eservice = forms.ChoiceField(label=_("E-service"), required=False)
-    kind = forms.ChoiceField(label=_("Kind"), required=False,
-                             choices=[("", _("All"))] + list(Kind.choices))
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("All")), *Kind.choices]
+    )
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
 
     def __init__(self, *args: Any, eservices: list[EService], **kwargs: Any) -> None:
@@ -168,12 +176,15 @@ class DeskFilterForm(FilterForm):
 
 class ResolveForm(forms.Form):
     cause = forms.CharField(label=_("Cause"), widget=forms.Textarea(attrs={"rows": 3}))
-    actions_taken = forms.CharField(label=_("Actions taken"),
-                                    widget=forms.Textarea(attrs={"rows": 3}))
-    summary = forms.CharField(label=_("Resolution summary"),
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    actions_taken = forms.CharField(
+        label=_("Actions taken"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    summary = forms.CharField(
+        label=_("Resolution summary"), widget=forms.Textarea(attrs={"rows": 3})
+    )
     restored_at = forms.DateTimeField(
-        label=_("Service restored at"), required=False,
+        label=_("Service restored at"),
+        required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"],
         help_text=_("Leave empty for now."),
@@ -181,8 +192,12 @@ class ResolveForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None, required=False,  # type: ignore[arg-type]
-                                      empty_label=_("— nobody —"))
+    assignee: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Assign to"),
+        queryset=None,
+        required=False,
+        empty_label=_("— nobody —"),
+    )
 
     def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

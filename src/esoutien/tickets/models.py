@@ -16,8 +16,10 @@ from esoutien.tickets.states import FINAL_STATUSES, OPEN_STATUSES, Status
 REFERENCE_RE = r"^ES-\d{4}-\d{6}$"
 line_reference_validator = RegexValidator(
     r"^[A-Z]{2}-[A-Z0-9]{4}-[A-Z0-9]{4}$",
-    _("A line reference (PTO) looks like OO-XXXX-XXXX: two letters, then two groups of four "
-      "letters or digits."),
+    _(
+        "A line reference (PTO) looks like OO-XXXX-XXXX: two letters, then two groups of four "
+        "letters or digits."
+    ),
 )
 
 
@@ -38,17 +40,24 @@ class ReferenceCounter(models.Model):
     year = models.PositiveIntegerField(primary_key=True)
     last_value = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_value}"
+
 
 class Ticket(models.Model):
     reference = models.CharField(
         _("reference"), max_length=16, unique=True, validators=[RegexValidator(REFERENCE_RE)]
     )
     operator = models.ForeignKey(
-        "accounts.Operator", verbose_name=_("operator"), on_delete=models.PROTECT,
+        "accounts.Operator",
+        verbose_name=_("operator"),
+        on_delete=models.PROTECT,
         related_name="tickets",
     )
     eservice = models.ForeignKey(
-        "catalogue.EService", verbose_name=_("e-service"), on_delete=models.PROTECT,
+        "catalogue.EService",
+        verbose_name=_("e-service"),
+        on_delete=models.PROTECT,
         related_name="tickets",
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
@@ -57,7 +66,9 @@ class Ticket(models.Model):
     description = models.TextField(_("description"))
     operator_reference = models.CharField(_("your reference"), max_length=64, blank=True)
     line_reference = models.CharField(
-        _("line reference (PTO)"), max_length=12, blank=True,
+        _("line reference (PTO)"),
+        max_length=12,
+        blank=True,
         validators=[line_reference_validator],
     )
     site_address = models.CharField(_("site address"), max_length=300, blank=True)
@@ -68,12 +79,20 @@ class Ticket(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.ACKNOWLEDGED
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="assigned_tickets",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("filed by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="filed_tickets",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("filed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="filed_tickets",
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
@@ -121,8 +140,12 @@ class TicketEvent(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     created_at = models.DateTimeField(_("date"), default=timezone.now)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     actor_label = models.CharField(max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=EventKind.choices)
@@ -163,7 +186,9 @@ class Attachment(models.Model):
     filename = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField(_("size"))
-    kind = models.CharField(max_length=10, choices=AttachmentKind.choices, default=AttachmentKind.FILE)
+    kind = models.CharField(
+        max_length=10, choices=AttachmentKind.choices, default=AttachmentKind.FILE
+    )
     public = models.BooleanField(_("visible to the operator"), default=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -69,7 +69,7 @@ def get_ticket(user: Any, reference: str) -> Ticket:
 
 
 def find_ticket_by_typed_number(user: Any, typed: str) -> Ticket:
-    """"Retour sur ticket ouvert": the visible ticket matching what the operator typed.
+    """ "Retour sur ticket ouvert": the visible ticket matching what the operator typed.
 
     A bare number is looked up across years, newest first. Unknown and foreign tickets give
     the same NotFound.
@@ -139,7 +139,12 @@ def queue_summary(user: Any) -> list[dict[str, Any]]:
     for row in rows:
         entry = summary.setdefault(
             row["eservice__code"],
-            {"code": row["eservice__code"], "name": row["eservice__name"], "counts": {}, "total": 0},
+            {
+                "code": row["eservice__code"],
+                "name": row["eservice__name"],
+                "counts": {},
+                "total": 0,
+            },
         )
         entry["counts"][row["status"]] = row["n"]
         entry["total"] += row["n"]

@@ -50,7 +50,10 @@ class TicketDraft:
 
 
 def _store_files(
-    ticket: Ticket, event: TicketEvent | None, files: Sequence[UploadedFile], actor: Any,
+    ticket: Ticket,
+    event: TicketEvent | None,
+    files: Sequence[UploadedFile],
+    actor: Any,
     public: bool,
 ) -> list[Attachment]:
     stored = []
@@ -76,8 +79,10 @@ def ticket_create(actor: Any, operator: Operator, draft: TicketDraft) -> Ticket:
     if not access.may_file_for_operator(actor, operator.pk):
         raise Forbidden(_("You may not file a ticket for this operator."))
     if not operator.is_active:
-        raise InvalidInput(_("This operator is not active."), errors={"operator": [
-            _("This operator is not active.")]})
+        raise InvalidInput(
+            _("This operator is not active."),
+            errors={"operator": [_("This operator is not active.")]},
+        )
     now = clock.now()
     errors: dict[str, list[str]] = {}
     if draft.eservice is None or not is_subscribed(operator.pk, draft.eservice.pk, now.date()):
@@ -122,8 +127,12 @@ def ticket_create(actor: Any, operator: Operator, draft: TicketDraft) -> Ticket:
         ticket.reference = allocate_reference(now)
         ticket.save()
         event = TicketEvent.objects.create(
-            ticket=ticket, created_at=now, actor=ticket.created_by, kind=EventKind.CREATED,
-            to_status=Status.ACKNOWLEDGED, public=True,
+            ticket=ticket,
+            created_at=now,
+            actor=ticket.created_by,
+            kind=EventKind.CREATED,
+            to_status=Status.ACKNOWLEDGED,
+            public=True,
         )
         _store_files(ticket, event, draft.files, ticket.created_by, public=True)
         notifications.acknowledgement(ticket)
@@ -165,8 +174,11 @@ def comment_add(
         raise InvalidInput(next(iter(errors.values()))[0], errors=errors)
     if ticket.is_final:
         raise InvalidInput(
-            _("This ticket is %(status)s: it can no longer receive messages. File a new ticket "
-              "if the problem persists.") % {"status": Status(ticket.status).label.lower()}
+            _(
+                "This ticket is %(status)s: it can no longer receive messages. File a new ticket "
+                "if the problem persists."
+            )
+            % {"status": Status(ticket.status).label.lower()}
         )
     with transaction.atomic():
         event = TicketEvent.objects.create(
@@ -195,8 +207,12 @@ def status_inquiry(actor: Any, ticket: Ticket, body: str = "") -> TicketEvent:
         raise InvalidInput(_("This ticket is no longer open."))
     with transaction.atomic():
         event = TicketEvent.objects.create(
-            ticket=ticket, created_at=clock.now(), actor=actor, kind=EventKind.INQUIRY,
-            public=True, body=(body or "").strip(),
+            ticket=ticket,
+            created_at=clock.now(),
+            actor=actor,
+            kind=EventKind.INQUIRY,
+            public=True,
+            body=(body or "").strip(),
         )
         _touch(ticket)
     return event
@@ -206,8 +222,10 @@ def assign(actor: Any, ticket: Ticket, assignee: Any | None) -> TicketEvent:
     if not access.is_desk_user(actor) or not access.may_see_ticket(actor, ticket):
         raise Forbidden(_("You may not assign this ticket."))
     if assignee is not None and not access.is_desk_user(assignee):
-        raise InvalidInput(_("Tickets are assigned to the provider's staff only."),
-                           errors={"assignee": [_("Choose an agent.")]})
+        raise InvalidInput(
+            _("Tickets are assigned to the provider's staff only."),
+            errors={"assignee": [_("Choose an agent.")]},
+        )
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
         locked.assignee = assignee
@@ -216,7 +234,10 @@ def assign(actor: Any, ticket: Ticket, assignee: Any | None) -> TicketEvent:
         ticket.assignee = assignee
         ticket.updated_at = locked.updated_at
         return TicketEvent.objects.create(
-            ticket=ticket, created_at=locked.updated_at, actor=actor, kind=EventKind.ASSIGNMENT,
+            ticket=ticket,
+            created_at=locked.updated_at,
+            actor=actor,
+            kind=EventKind.ASSIGNMENT,
             public=False,
             body=str(assignee) if assignee else "",
             data={"assignee_id": getattr(assignee, "pk", None)},

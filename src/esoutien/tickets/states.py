@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class Status(models.TextChoices):
@@ -42,7 +42,9 @@ class Transition:
     label: str | Promise
 
 
-def _t(name: str, sources: set[str], target: str, parties: set[Party], label: Promise) -> Transition:
+def _t(
+    name: str, sources: set[str], target: str, parties: set[Party], label: Promise
+) -> Transition:
     return Transition(name, frozenset(sources), target, frozenset(parties), label)
 
 

@@ -259,8 +259,13 @@ def close_expired_resolutions(limit: int = 500) -> int:
     for ticket in due[:limit]:
         try:
             with transaction.atomic():
-                _apply(ticket, "close", None, actor_label="e-soutien",
-                       data={"reason": "contest_period_over"})
+                _apply(
+                    ticket,
+                    "close",
+                    None,
+                    actor_label="e-soutien",
+                    data={"reason": "contest_period_over"},
+                )
             closed += 1
         except IllegalTransition:
             continue  # changed meanwhile (contested or closed by someone)

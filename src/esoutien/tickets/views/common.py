@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from esoutien.accounts import access
+from esoutien.accounts.models import Operator, User
 
 
 def paginate(request: HttpRequest, queryset: QuerySet[Any]) -> Page[Any]:
@@ -43,3 +44,15 @@ def _guard(check: Callable[[Any], bool]) -> Callable[..., Any]:
 
 operator_required = _guard(access.is_operator_user)
 desk_required = _guard(access.is_desk_user)
+
+
+def current_user(request: HttpRequest) -> User:
+    """The signed-in user (views using this are behind login_required)."""
+    return cast(User, request.user)
+
+
+def current_operator(request: HttpRequest) -> Operator:
+    """The signed-in operator user's operator (views using this are operator_required)."""
+    operator = current_user(request).operator
+    assert operator is not None
+    return operator

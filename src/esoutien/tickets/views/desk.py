@@ -56,8 +56,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         filters = selectors.TicketFilters(
-            status=data["status"], eservice=data["eservice"], kind=data["kind"], text=data["q"],
-            operator=data["operator"], mine=data["mine"],
+            status=data["status"],
+            eservice=data["eservice"],
+            kind=data["kind"],
+            text=data["q"],
+            operator=data["operator"],
+            mine=data["mine"],
         )
     page = paginate(request, selectors.ticket_list(request.user, filters))
     return render(
@@ -128,12 +132,23 @@ def ticket_action(request: HttpRequest, reference: str, action: str) -> HttpResp
         elif action in ("reply", "note"):
             form = CommentForm(request.POST, request.FILES)
             if not form.is_valid():
-                raise InvalidInput(_("Check the message and its attachments."),
-                                   errors={k: list(v) for k, v in form.errors.items()})
-            services.comment_add(request.user, ticket, form.cleaned_data["body"],
-                                 form.cleaned_data["attachments"], internal=action == "note")
-            messages.success(request, _("Internal note added.") if action == "note"
-                             else _("Your reply is sent to the operator."))
+                raise InvalidInput(
+                    _("Check the message and its attachments."),
+                    errors={k: [str(e) for e in v] for k, v in form.errors.items()},
+                )
+            services.comment_add(
+                request.user,
+                ticket,
+                form.cleaned_data["body"],
+                form.cleaned_data["attachments"],
+                internal=action == "note",
+            )
+            messages.success(
+                request,
+                _("Internal note added.")
+                if action == "note"
+                else _("Your reply is sent to the operator."),
+            )
         elif action == "assign":
             assign_form = AssignForm(request.POST, staff=_staff())
             if not assign_form.is_valid():
@@ -145,15 +160,23 @@ def ticket_action(request: HttpRequest, reference: str, action: str) -> HttpResp
             if not resolve_form.is_valid():
                 for name, errors in resolve_form.errors.items():
                     for error in errors:
-                        label = resolve_form.fields[name].label if name in resolve_form.fields else ""
-                        messages.error(request, f"{label} : {error}" if label else error)
+                        label = (
+                            resolve_form.fields[name].label if name in resolve_form.fields else ""
+                        )
+                        messages.error(request, f"{label} : {error}" if label else str(error))
                 return redirect("desk:ticket", reference=ticket.reference)
             data = resolve_form.cleaned_data
-            workflow.resolve(ticket, request.user, cause=data["cause"],
-                             actions_taken=data["actions_taken"], summary=data["summary"],
-                             restored_at=data["restored_at"])
-            messages.success(request, _("The ticket is resolved; the report is sent to the "
-                                        "operator."))
+            workflow.resolve(
+                ticket,
+                request.user,
+                cause=data["cause"],
+                actions_taken=data["actions_taken"],
+                summary=data["summary"],
+                restored_at=data["restored_at"],
+            )
+            messages.success(
+                request, _("The ticket is resolved; the report is sent to the operator.")
+            )
         else:
             raise Http404()
     except InvalidInput as exc:
@@ -187,11 +210,17 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             draft = services.TicketDraft(
-                eservice=data["eservice"], kind=data["kind"], severity=data["severity"],
-                subject=data["subject"], description=data["description"],
-                contact_email=data["contact_email"], contact_name=data["contact_name"],
-                contact_phone=data["contact_phone"], operator_reference=data["operator_reference"],
-                line_reference=data["line_reference"], site_address=data["site_address"],
+                eservice=data["eservice"],
+                kind=data["kind"],
+                severity=data["severity"],
+                subject=data["subject"],
+                description=data["description"],
+                contact_email=data["contact_email"],
+                contact_name=data["contact_name"],
+                contact_phone=data["contact_phone"],
+                operator_reference=data["operator_reference"],
+                line_reference=data["line_reference"],
+                site_address=data["site_address"],
                 files=data["attachments"],
             )
             try:
@@ -199,8 +228,11 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             except InvalidInput as exc:
                 apply_domain_errors(form, exc)
             else:
-                messages.success(request, _("Ticket %(reference)s is filed for %(operator)s.")
-                                 % {"reference": ticket.reference, "operator": ticket.operator})
+                messages.success(
+                    request,
+                    _("Ticket %(reference)s is filed for %(operator)s.")
+                    % {"reference": ticket.reference, "operator": ticket.operator},
+                )
                 return redirect("desk:ticket", reference=ticket.reference)
     else:
         form = StaffTicketForm(eservices=eservices)

@@ -23,7 +23,13 @@ from esoutien.tickets.forms import (
 )
 from esoutien.tickets.models import Ticket
 from esoutien.tickets.states import Party, Status, available
-from esoutien.tickets.views.common import operator_required, paginate, querystring_without_page
+from esoutien.tickets.views.common import (
+    current_operator,
+    current_user,
+    operator_required,
+    paginate,
+    querystring_without_page,
+)
 
 
 def _ticket_or_404(request: HttpRequest, reference: str) -> Ticket:
@@ -35,7 +41,7 @@ def _ticket_or_404(request: HttpRequest, reference: str) -> Ticket:
 
 @operator_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    eservices = subscribed_eservices(request.user.operator_id, clock.now().date())  # type: ignore[union-attr]
+    eservices = subscribed_eservices(current_operator(request).pk, clock.now().date())
     form = FilterForm(request.GET or None, eservices=eservices)
     filters = selectors.TicketFilters()
     if form.is_valid():
@@ -53,26 +59,35 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @operator_required
 def ticket_new(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    operator = user.operator  # type: ignore[union-attr]
+    user = current_user(request)
+    operator = current_operator(request)
     ids = [e.pk for e in subscribed_eservices(operator.pk, clock.now().date())]
     eservices = EService.objects.filter(pk__in=ids)
-    initial = {"contact_email": user.email, "contact_name": user.get_full_name(),  # type: ignore[union-attr]
-               "contact_phone": getattr(user, "phone", "")}
+    initial = {
+        "contact_email": user.email,
+        "contact_name": user.get_full_name(),
+        "contact_phone": getattr(user, "phone", ""),
+    }
     if not ids:
-        messages.warning(request, _("Your operator subscribes to no e-service yet: "
-                                    "no ticket can be filed."))
+        messages.warning(
+            request, _("Your operator subscribes to no e-service yet: no ticket can be filed.")
+        )
     if request.method == "POST":
         form = TicketForm(request.POST, request.FILES, eservices=eservices)
         if form.is_valid():
             data = form.cleaned_data
             draft = services.TicketDraft(
-                eservice=data["eservice"], kind=data["kind"], severity=data["severity"],
-                subject=data["subject"], description=data["description"],
-                contact_email=data["contact_email"], contact_name=data["contact_name"],
+                eservice=data["eservice"],
+                kind=data["kind"],
+                severity=data["severity"],
+                subject=data["subject"],
+                description=data["description"],
+                contact_email=data["contact_email"],
+                contact_name=data["contact_name"],
                 contact_phone=data["contact_phone"],
                 operator_reference=data["operator_reference"],
-                line_reference=data["line_reference"], site_address=data["site_address"],
+                line_reference=data["line_reference"],
+                site_address=data["site_address"],
                 files=data["attachments"],
             )
             try:
@@ -82,8 +97,11 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("Your ticket %(reference)s is filed. An acknowledgement is on its way to "
-                      "%(email)s.") % {"reference": ticket.reference, "email": ticket.contact_email},
+                    _(
+                        "Your ticket %(reference)s is filed. An acknowledgement is on its way to "
+                        "%(email)s."
+                    )
+                    % {"reference": ticket.reference, "email": ticket.contact_email},
                 )
                 return redirect("portal:ticket", reference=ticket.reference)
     else:
@@ -95,9 +113,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
 def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = _ticket_or_404(request, reference)
     deadline = workflow.contest_deadline(ticket)
-    can_contest = bool(
-        ticket.status == Status.RESOLVED and deadline and clock.now() <= deadline
-    )
+    can_contest = bool(ticket.status == Status.RESOLVED and deadline and clock.now() <= deadline)
     actions = {t.name for t in available(ticket.status, Party.OPERATOR)}
     return render(
         request,
@@ -124,8 +140,9 @@ def ticket_comment(request: HttpRequest, reference: str) -> HttpResponse:
     form = CommentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.comment_add(request.user, ticket, form.cleaned_data["body"],
-                                 form.cleaned_data["attachments"])
+            services.comment_add(
+                request.user, ticket, form.cleaned_data["body"], form.cleaned_data["attachments"]
+            )
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
@@ -133,7 +150,7 @@ def ticket_comment(request: HttpRequest, reference: str) -> HttpResponse:
     else:
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
     return redirect("portal:ticket", reference=ticket.reference)
 
 
@@ -179,40 +196,61 @@ def ticket_contest(request: HttpRequest, reference: str) -> HttpResponse:
 
 @operator_required
 def followup(request: HttpRequest) -> HttpResponse:
-    """"Retour sur ticket ouvert": a complement or a status inquiry, by ticket number."""
-    form = FollowUpForm(request.POST or None, request.FILES or None,
-                        initial={"reference": request.GET.get("reference", "")})
+    """ "Retour sur ticket ouvert": a complement or a status inquiry, by ticket number."""
+    form = FollowUpForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"reference": request.GET.get("reference", "")},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             ticket = selectors.find_ticket_by_typed_number(request.user, data["reference"])
         except NotFound:
-            form.add_error("reference", _("No open ticket with this number for your operator. "
-                                          "Check the number in your acknowledgement e-mail."))
+            form.add_error(
+                "reference",
+                _(
+                    "No open ticket with this number for your operator. "
+                    "Check the number in your acknowledgement e-mail."
+                ),
+            )
         else:
             if not ticket.is_open:
                 form.add_error(
                     "reference",
-                    _("Ticket %(reference)s is %(status)s: it can no longer be modified. "
-                      "If the problem persists, file a new ticket.")
-                    % {"reference": ticket.reference,
-                       "status": Status(ticket.status).label.lower()}
-                    if ticket.status != Status.RESOLVED else
-                    _("Ticket %(reference)s is resolved. Open it to accept or contest the "
-                      "resolution.") % {"reference": ticket.reference},
+                    _(
+                        "Ticket %(reference)s is %(status)s: it can no longer be modified. "
+                        "If the problem persists, file a new ticket."
+                    )
+                    % {"reference": ticket.reference, "status": Status(ticket.status).label.lower()}
+                    if ticket.status != Status.RESOLVED
+                    else _(
+                        "Ticket %(reference)s is resolved. Open it to accept or contest the "
+                        "resolution."
+                    )
+                    % {"reference": ticket.reference},
                 )
             else:
                 try:
                     if data["mode"] == FollowUpForm.MODE_INQUIRY:
                         services.status_inquiry(request.user, ticket, data["body"])
-                        messages.success(request, _("Your request for news is sent to the "
-                                                    "provider. The ticket is %(status)s.")
-                                         % {"status": Status(ticket.status).label.lower()})
+                        messages.success(
+                            request,
+                            _(
+                                "Your request for news is sent to the "
+                                "provider. The ticket is %(status)s."
+                            )
+                            % {"status": Status(ticket.status).label.lower()},
+                        )
                     else:
-                        services.comment_add(request.user, ticket, data["body"],
-                                             data["attachments"])
-                        messages.success(request, _("Your information is added to %(reference)s.")
-                                         % {"reference": ticket.reference})
+                        services.comment_add(
+                            request.user, ticket, data["body"], data["attachments"]
+                        )
+                        messages.success(
+                            request,
+                            _("Your information is added to %(reference)s.")
+                            % {"reference": ticket.reference},
+                        )
                 except InvalidInput as exc:
                     apply_domain_errors(form, exc)
                 else:
