@@ -140,7 +140,9 @@ def ticket_draft(user: Any, eservice: EService | None, **overrides: Any) -> serv
     return services.TicketDraft(**fields)
 
 
-def file_ticket(user: Any, operator: Operator, eservice: EService | None, **overrides: Any) -> Ticket:
+def file_ticket(
+    user: Any, operator: Operator, eservice: EService | None, **overrides: Any
+) -> Ticket:
     """File a ticket exactly as the portal does: through ``services.ticket_create``."""
     return services.ticket_create(user, operator, ticket_draft(user, eservice, **overrides))
 

@@ -17,10 +17,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 from esoutien.core import clock
 from esoutien.core.storage import private_storage
@@ -48,7 +48,8 @@ def _domain() -> str:
 
 
 def _render(template: str, context: Mapping[str, Any], language: str) -> tuple[str, str, str]:
-    with translation.override(language):
+    # Dates in mails are Paris time whatever zone the calling request activated.
+    with translation.override(language), timezone.override(settings.TIME_ZONE):
         ctx = {"base_url": settings.ESOUTIEN_BASE_URL, "language": language, **context}
         subject = render_to_string(f"mail/{template}/subject.txt", ctx)
         text = render_to_string(f"mail/{template}/body.txt", ctx)
@@ -90,7 +91,7 @@ def queue_email(
         if earlier:
             in_reply_to = earlier[-1]
             references = " ".join(earlier)
-    email = OutboundEmail.objects.create(
+    fields = dict(
         thread_key=thread_key,
         kind=kind,
         to="\n".join(recipients),
@@ -105,6 +106,14 @@ def queue_email(
         reply_to=reply_address(thread_key) if (thread_key and with_reply_address) else "",
         dedupe_key=dedupe_key,
     )
+    try:
+        # A savepoint: a concurrent twin with the same dedupe_key must not abort the caller.
+        with transaction.atomic():
+            email = OutboundEmail.objects.create(**fields)
+    except IntegrityError:
+        if dedupe_key and OutboundEmail.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
     email_id = email.pk
     transaction.on_commit(lambda: _trigger(email_id))
     return email

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from esoutien.mail.outbound import MailAttachment, queue_email
 from esoutien.tickets.models import ResolutionReport, Ticket, TicketEvent
 
 
-def _language_for(ticket: Ticket) -> str:
+def language_for(ticket: Ticket) -> str:
     """The contact's own preference when they have an account, else the filer's, else French."""
     user = (
         get_user_model().objects.filter(email__iexact=ticket.contact_email, is_active=True).first()
@@ -26,7 +28,7 @@ def _send(ticket: Ticket, kind: str, context: dict[str, Any], **kwargs: Any) -> 
         to=[ticket.contact_email],
         template=f"tickets/{kind}",
         context={"ticket": ticket, **context},
-        language=_language_for(ticket),
+        language=language_for(ticket),
         thread_key=ticket.reference,
         **kwargs,
     )
@@ -50,7 +52,14 @@ def resolution(ticket: Ticket, report: ResolutionReport) -> None:
         attachments.append(
             MailAttachment(report.pdf.file.name, report.pdf.filename, "application/pdf")
         )
-    _send(ticket, "resolution", {"report": report}, attachments=attachments)
+    days = settings.ESOUTIEN_CONTEST_DAYS
+    deadline = ticket.resolved_at + timedelta(days=days) if ticket.resolved_at else None
+    _send(
+        ticket,
+        "resolution",
+        {"report": report, "contest_days": days, "contest_deadline": deadline},
+        attachments=attachments,
+    )
 
 
 def rejection(ticket: Ticket, event: TicketEvent) -> None:

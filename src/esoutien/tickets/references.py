@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from esoutien.tickets.models import ReferenceCounter
 
@@ -23,7 +24,7 @@ def allocate_reference(when: datetime) -> str:
     The UPDATE takes the counter row's lock, so concurrent filers queue on it (PostgreSQL) or
     on the IMMEDIATE write lock (SQLite); the unique index on Ticket.reference is the backstop.
     """
-    year = when.year
+    year = timezone.localtime(when).year  # the French calendar year, not UTC's
     if not ReferenceCounter.objects.filter(year=year).exists():
         try:
             with transaction.atomic():

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from esoutien.accounts import access
@@ -85,7 +86,8 @@ def ticket_create(actor: Any, operator: Operator, draft: TicketDraft) -> Ticket:
         )
     now = clock.now()
     errors: dict[str, list[str]] = {}
-    if draft.eservice is None or not is_subscribed(operator.pk, draft.eservice.pk, now.date()):
+    today = timezone.localdate(now)  # subscriptions are French calendar days
+    if draft.eservice is None or not is_subscribed(operator.pk, draft.eservice.pk, today):
         errors["eservice"] = [
             _("Your operator does not subscribe to this e-service: no ticket can be filed for it.")
         ]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from esoutien.accounts import access
 from esoutien.core import clock
-from esoutien.core.errors import Forbidden, IllegalTransition, InvalidInput
+from esoutien.core.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from esoutien.tickets import notifications
 from esoutien.tickets.models import (
     Attachment,
@@ -61,7 +61,7 @@ def _apply(
     transition = TRANSITIONS[name]
     party = party_of(actor)
     if actor is not None and not access.may_see_ticket(actor, ticket):
-        raise Forbidden(_("You may not change this ticket."))
+        raise NotFound(_("No ticket with this reference."))
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if party not in transition.parties:
         raise Forbidden(_("You may not do this on a ticket."))
@@ -180,7 +180,7 @@ def resolve(
     )
     from esoutien.tickets.report_pdf import render_report_pdf
 
-    language = notifications._language_for(ticket)
+    language = notifications.language_for(ticket)
     pdf_bytes = render_report_pdf(report, language=language)
     filename = f"compte-rendu-{ticket.reference}.pdf"
     attachment = Attachment(
@@ -231,8 +231,10 @@ def contest_deadline(ticket: Ticket) -> datetime | None:
 @transaction.atomic
 def contest_resolution(ticket: Ticket, actor: Any, reason: str) -> TicketEvent:
     reason = _require_text(reason, "body", _("Say why the resolution does not suit you."))
-    deadline = contest_deadline(ticket)
-    if ticket.status == Status.RESOLVED and deadline and clock.now() > deadline:
+    # Read the resolution time under the row lock, not from a possibly stale instance.
+    current = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    deadline = contest_deadline(current)
+    if current.status == Status.RESOLVED and deadline and clock.now() > deadline:
         raise IllegalTransition(
             _("The resolution can be contested for %(days)d days; that period is over.")
             % {"days": settings.ESOUTIEN_CONTEST_DAYS}

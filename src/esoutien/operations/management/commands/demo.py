@@ -7,7 +7,10 @@ e-mails the demo writes to the outbox are suppressed: nobody is sent anything.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -265,7 +268,7 @@ SCENARIOS: list[Scenario] = [
              line="BR-9134-R7W2", site="12 rue Gutenberg, 85300 Challans",
              steps=(Step("take", 0.2, "agent"),
                     Step("reply", 0.5, "agent", "Technicien en route, arrivée estimée 11 h."),
-                    Step("resolve", 3, "agent", "Service rétabli à 12 h 40 après réparation "
+                    Step("resolve", 3, "agent", "Service rétabli après réparation "
                          "de la jarretière.", cause="Jarretière arrachée au PM lors d'une "
                          "intervention tierce.",
                          actions="Remplacement de la jarretière et contrôle optique."))),
@@ -363,8 +366,8 @@ class _Seeder:
         self.operators = {o.code: o for o in Operator.objects.filter(code__in=["ALFA", "BRAV"])}
         self.eservices = {e.code: e for e in EService.objects.all()}
 
-    def seed(self, index: int, scenario: Scenario, now: datetime) -> Ticket:
-        times = self._schedule(index, scenario, now)
+    def seed(self, scenario: Scenario, times: list[datetime]) -> Ticket:
+        """File the ticket at ``times[0]`` and play step *n* at ``times[n]``."""
         filer = self.users[scenario.filer]
         draft = services.TicketDraft(
             eservice=self.eservices[scenario.eservice],
@@ -393,7 +396,7 @@ class _Seeder:
         return ticket
 
     @staticmethod
-    def _schedule(index: int, scenario: Scenario, now: datetime) -> list[datetime]:
+    def schedule(index: int, scenario: Scenario, now: datetime) -> list[datetime]:
         """Filing time (a working hour, ``age_days`` ago) then one time per step."""
         start = (now - timedelta(days=scenario.age_days)).astimezone(PARIS)
         start = start.replace(
@@ -476,6 +479,20 @@ class _Seeder:
         fields["resolved_at"] = resolved[-1].created_at if resolved else None
         fields["closed_at"] = ended[-1].created_at if ended else None
         Ticket.objects.filter(pk=ticket.pk).update(**fields)
+
+
+@contextmanager
+def _quiet_loggers(*names: str) -> Iterator[None]:
+    """Silence the PDF renderer's chatter (one line per glyph table) while the demo resolves."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.ERROR))
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def _marks() -> dict[type[Model], int]:
@@ -574,7 +591,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             before = OutboundEmail.objects.aggregate(m=Max("pk"))["m"] or 0
             seeder = _Seeder(users)
-            references = [seeder.seed(i, s, now).reference for i, s in enumerate(SCENARIOS)]
+            plans = [(seeder.schedule(i, s, now), s) for i, s in enumerate(SCENARIOS)]
+            # Oldest first, so that references follow the filing dates.
+            plans.sort(key=lambda plan: plan[0][0])
+            with _quiet_loggers("weasyprint", "fontTools"):
+                references = [seeder.seed(s, times).reference for times, s in plans]
             # Inside the transaction: the delivery triggers fire after commit and find
             # nothing left to send.
             suppress(

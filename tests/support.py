@@ -1,0 +1,88 @@
+"""Helpers shared by tests: files on disk, a tiny PDF, a real SMTP server to deliver to."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import socket
+import threading
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+def stored_files(directory: Path) -> list[Path]:
+    """Every file under ``directory`` (empty when the directory was never created)."""
+    if not directory.exists():
+        return []
+    return sorted(p for p in directory.rglob("*") if p.is_file())
+
+
+def tiny_pdf() -> bytes:
+    """A valid one-page PDF, made without WeasyPrint."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=72, height=72)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on (aiosmtpd's Controller cannot take port 0)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+class SmtpSink:
+    """A real SMTP server on 127.0.0.1:<port> that keeps what it receives.
+
+    Created stopped; ``start()`` / ``stop()`` may be called repeatedly (relay down, then up).
+    """
+
+    host = "127.0.0.1"
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._collector = _Collector()
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        if self._controller is None:
+            self._controller = Controller(
+                self._collector, hostname=self.host, port=self.port, server_hostname="localhost"
+            )
+            self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    @property
+    def envelopes(self) -> list[Any]:
+        with self._collector.lock:
+            return list(self._collector.envelopes)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return [
+            email.message_from_bytes(e.original_content or e.content, policy=email.policy.default)
+            for e in self.envelopes
+        ]
