@@ -13,6 +13,7 @@ temporary directory and Huey runs in immediate (in-memory) mode.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import date
@@ -37,6 +38,9 @@ from tests.support import SmtpSink, tiny_pdf
 _ENV_GIVEN = bool(os.environ.get("ESOUTIEN_DATA_DIR"))
 
 
+_TEMPORARY_DATA_DIR: Path | None = None
+
+
 def _isolate_session() -> str:
     """Runs when this module is imported, before any test database is created."""
     from huey.contrib.djhuey import HUEY
@@ -45,7 +49,8 @@ def _isolate_session() -> str:
     HUEY.immediate = True
     if _ENV_GIVEN:
         return str(django_settings.DATA_DIR)
-    data_dir = Path(tempfile.mkdtemp(prefix="esoutien-tests-"))
+    global _TEMPORARY_DATA_DIR
+    data_dir = _TEMPORARY_DATA_DIR = Path(tempfile.mkdtemp(prefix="esoutien-tests-"))
     database = django_settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         database.setdefault("TEST", {})["NAME"] = str(data_dir / "test-esoutien.sqlite3")
@@ -61,6 +66,11 @@ _SESSION_DATA_DIR = _isolate_session()
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"e-soutien test data: {_SESSION_DATA_DIR}"]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _TEMPORARY_DATA_DIR is not None:
+        shutil.rmtree(_TEMPORARY_DATA_DIR, ignore_errors=True)
 
 
 # --- Settings ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -241,15 +242,9 @@ def test_resolution_report_pdf_is_rendered_and_attached(
     assert attached.get_filename() == f"compte-rendu-{ticket.reference}.pdf"
     content = attached.get_content()
     assert content == pdf_bytes
-    text = "".join(page.extract_text() for page in PdfReader(_bytes_io(content)).pages)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
     assert ticket.reference in text
     assert "Carte OLT défectueuse" in text
-
-
-def _bytes_io(data: bytes) -> Any:
-    import io
-
-    return io.BytesIO(data)
 
 
 def test_default_backend_writes_one_eml_file_per_message(

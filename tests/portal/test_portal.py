@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from typing import Any
 
 import pytest
@@ -125,9 +127,7 @@ def test_filing_for_an_unsubscribed_eservice_is_refused_and_saves_nothing(
     client.force_login(bob)
     response = client.post(reverse("portal:ticket_new"), _ticket_form(ftte))
     assert response.status_code == 200
-    assert "ne souscrit pas" in response.content.decode() or "does not subscribe" in (
-        response.content.decode()
-    )
+    assert "ne souscrit pas" in html.unescape(response.content.decode())
     assert not Ticket.objects.exists()
     assert not OutboundEmail.objects.exists()
 
@@ -190,10 +190,8 @@ def test_followup_gives_the_same_answer_for_foreign_and_unknown_numbers(
     data = {"mode": "complement", "body": "complément"}
     foreign_page = alice_client.post(url, {**data, "reference": foreign.reference}).content
     unknown_page = alice_client.post(url, {**data, "reference": "ES-2020-999999"}).content
-    message = "Aucun ticket ouvert avec ce numéro"
-    english = "No open ticket with this number"
     for page in (foreign_page.decode(), unknown_page.decode()):
-        assert message in page or english in page
+        assert "Aucun ticket ouvert avec ce numéro" in html.unescape(page)
     assert not TicketEvent.objects.filter(ticket=foreign, kind=EventKind.COMMENT).exists()
 
 
@@ -259,7 +257,7 @@ def test_followup_on_a_closed_ticket_explains_why_nothing_happens(
     page = response.content.decode()
     assert response.status_code == 200
     assert ticket.reference in page
-    assert "nouveau ticket" in page or "new ticket" in page
+    assert "nouveau ticket" in html.unescape(page)
     assert not ticket.events.filter(kind=EventKind.COMMENT).exists()
 
 
@@ -289,9 +287,7 @@ def test_illegal_action_shows_a_message_and_changes_nothing(
     )
     ticket.refresh_from_db()
     assert ticket.status == Status.ACKNOWLEDGED
-    assert "n'est pas possible" in response.content.decode() or "not possible" in (
-        response.content.decode()
-    )
+    assert "n'est pas possible" in html.unescape(response.content.decode())
 
 
 def test_attachment_download_is_forced_and_not_sniffed(

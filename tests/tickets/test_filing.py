@@ -281,3 +281,17 @@ def test_desk_cannot_file_for_an_eservice_the_operator_does_not_subscribe_to(
         file_ticket(agent, brav, ftte, contact_email="noc@brav.example")
     assert "eservice" in excinfo.value.errors
     assert_nothing_saved(attachment_dir)
+
+
+def test_filing_that_fails_late_leaves_no_file_behind(
+    alice: Any, alfa: Any, esav: Any, attachment_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the transaction rolls back after the files were written, they are removed too."""
+
+    def broken_acknowledgement(ticket: Ticket) -> None:
+        raise RuntimeError("template error while writing the acknowledgement")
+
+    monkeypatch.setattr("esoutien.tickets.notifications.acknowledgement", broken_acknowledgement)
+    with pytest.raises(RuntimeError):
+        file_ticket(alice, alfa, esav, files=[_log_file()])
+    assert_nothing_saved(attachment_dir)
