@@ -315,3 +315,21 @@ def test_anonymous_visitors_are_sent_to_login(client: Any) -> None:
     response = client.get(reverse("portal:dashboard"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_french_by_default_and_english_for_users_who_prefer_it(
+    client: Any, alice: Any, alfa: Any, esav: Any
+) -> None:
+    client.force_login(alice)
+    page = html.unescape(client.get(reverse("portal:followup")).content.decode())
+    assert "Retour sur ticket ouvert" in page
+    alice.language = "en"
+    alice.save(update_fields=["language"])
+    client.cookies.clear()
+    client.force_login(alice)
+    page = client.get(reverse("portal:followup")).content.decode()
+    assert "Follow-up on an open ticket" in page
+    # Mails follow the contact's preference too.
+    ticket = file_ticket(alice, alfa, esav)
+    ack = OutboundEmail.objects.get(thread_key=ticket.reference)
+    assert ack.language == "en" and "Acknowledgement" in ack.subject
