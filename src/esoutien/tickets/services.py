@@ -29,7 +29,12 @@ from esoutien.tickets.models import (
 )
 from esoutien.tickets.references import allocate_reference
 from esoutien.tickets.states import Status
-from esoutien.tickets.uploads import check_uploads, clean_filename, content_type_for
+from esoutien.tickets.uploads import (
+    check_uploads,
+    clean_filename,
+    content_type_for,
+    files_removed_on_failure,
+)
 
 
 @dataclass
@@ -56,6 +61,7 @@ def _store_files(
     files: Sequence[UploadedFile],
     actor: Any,
     public: bool,
+    stored_names: list[str],
 ) -> list[Attachment]:
     stored = []
     for upload in files:
@@ -70,6 +76,7 @@ def _store_files(
             uploaded_by=actor,
         )
         attachment.file.save(name, upload, save=False)
+        stored_names.append(attachment.file.name)
         attachment.save()
         stored.append(attachment)
     return stored
@@ -125,7 +132,7 @@ def ticket_create(actor: Any, operator: Operator, draft: TicketDraft) -> Ticket:
         errors.update(exc.errors)
     if errors:
         raise InvalidInput(_("The ticket was not filed: please correct the errors."), errors=errors)
-    with transaction.atomic():
+    with files_removed_on_failure() as stored, transaction.atomic():
         ticket.reference = allocate_reference(now)
         ticket.save()
         event = TicketEvent.objects.create(
@@ -136,7 +143,7 @@ def ticket_create(actor: Any, operator: Operator, draft: TicketDraft) -> Ticket:
             to_status=Status.ACKNOWLEDGED,
             public=True,
         )
-        _store_files(ticket, event, draft.files, ticket.created_by, public=True)
+        _store_files(ticket, event, draft.files, ticket.created_by, True, stored)
         notifications.acknowledgement(ticket)
     return ticket
 
@@ -182,7 +189,7 @@ def comment_add(
             )
             % {"status": Status(ticket.status).label.lower()}
         )
-    with transaction.atomic():
+    with files_removed_on_failure() as stored, transaction.atomic():
         event = TicketEvent.objects.create(
             ticket=ticket,
             created_at=clock.now(),
@@ -192,7 +199,7 @@ def comment_add(
             public=not internal,
             body=text,
         )
-        _store_files(ticket, event, files, actor, public=not internal)
+        _store_files(ticket, event, files, actor, not internal, stored)
         _touch(ticket)
         if party is workflow.Party.OPERATOR and ticket.status == Status.PENDING:
             workflow.receive_info(ticket, actor)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import mimetypes
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import PurePath
 
 from django.conf import settings
@@ -13,6 +15,9 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from esoutien.core.errors import InvalidInput
+from esoutien.core.storage import private_storage
+
+log = logging.getLogger(__name__)
 
 
 def check_uploads(files: Sequence[UploadedFile], field: str = "attachments") -> None:
@@ -57,3 +62,22 @@ def clean_filename(name: str) -> str:
 
 def content_type_for(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+@contextmanager
+def files_removed_on_failure() -> Iterator[list[str]]:
+    """Collect names of files stored inside a transaction; delete them if it fails.
+
+    The database rolls back by itself, the file system does not: without this a failed
+    filing would leave orphan files behind.
+    """
+    stored: list[str] = []
+    try:
+        yield stored
+    except BaseException:
+        for name in stored:
+            try:
+                private_storage.delete(name)
+            except OSError:
+                log.warning("could not remove orphan attachment %s", name, exc_info=True)
+        raise

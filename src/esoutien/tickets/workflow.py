@@ -27,6 +27,7 @@ from esoutien.tickets.models import (
     TicketEvent,
 )
 from esoutien.tickets.states import TRANSITIONS, Party, Status
+from esoutien.tickets.uploads import files_removed_on_failure
 
 
 def party_of(actor: Any) -> Party:
@@ -168,37 +169,40 @@ def resolve(
         errors["restored_at"] = [_("The restoration time cannot precede the ticket.")]
     if errors:
         raise InvalidInput(next(iter(errors.values()))[0], errors=errors)
-    event = _apply(ticket, "resolve", actor, body=summary.strip())
-    report = ResolutionReport.objects.create(
-        ticket=ticket,
-        cause=cause.strip(),
-        actions_taken=actions_taken.strip(),
-        summary=summary.strip(),
-        restored_at=restored,
-        author=actor,
-        created_at=now,
-    )
-    from esoutien.tickets.report_pdf import render_report_pdf
+    with files_removed_on_failure() as stored:
+        event = _apply(ticket, "resolve", actor, body=summary.strip())
+        report = ResolutionReport.objects.create(
+            ticket=ticket,
+            cause=cause.strip(),
+            actions_taken=actions_taken.strip(),
+            summary=summary.strip(),
+            restored_at=restored,
+            author=actor,
+            created_at=now,
+        )
+        from esoutien.tickets.report_pdf import render_report_pdf
 
-    language = notifications.language_for(ticket)
-    pdf_bytes = render_report_pdf(report, language=language)
-    filename = f"compte-rendu-{ticket.reference}.pdf"
-    attachment = Attachment(
-        ticket=ticket,
-        event=event,
-        filename=filename,
-        content_type="application/pdf",
-        size=len(pdf_bytes),
-        kind=AttachmentKind.REPORT,
-        public=True,
-        uploaded_by=actor,
-        created_at=now,
-    )
-    attachment.file.save(filename, ContentFile(pdf_bytes), save=False)
-    attachment.save()
-    report.pdf = attachment
-    report.save(update_fields=["pdf"])
-    notifications.resolution(ticket, report)
+        language = notifications.language_for(ticket)
+        pdf_bytes = render_report_pdf(report, language=language)
+        stem = "compte-rendu" if language == "fr" else "resolution-report"
+        filename = f"{stem}-{ticket.reference}.pdf"
+        attachment = Attachment(
+            ticket=ticket,
+            event=event,
+            filename=filename,
+            content_type="application/pdf",
+            size=len(pdf_bytes),
+            kind=AttachmentKind.REPORT,
+            public=True,
+            uploaded_by=actor,
+            created_at=now,
+        )
+        attachment.file.save(filename, ContentFile(pdf_bytes), save=False)
+        stored.append(attachment.file.name)
+        attachment.save()
+        report.pdf = attachment
+        report.save(update_fields=["pdf"])
+        notifications.resolution(ticket, report)
     return report
 
 
