@@ -13,6 +13,7 @@ from esoutien.accounts.models import Operator
 from esoutien.catalogue.models import EService
 from esoutien.core.errors import InvalidInput
 from esoutien.tickets.models import Kind, Severity, line_reference_validator
+from esoutien.tickets.services import TicketDraft
 from esoutien.tickets.states import Status
 
 
@@ -91,6 +92,23 @@ class TicketForm(forms.Form):
     def __init__(self, *args: Any, eservices: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["eservice"].queryset = eservices  # type: ignore[attr-defined]
+
+    def to_draft(self) -> TicketDraft:
+        data = self.cleaned_data
+        return TicketDraft(
+            eservice=data["eservice"],
+            kind=data["kind"],
+            severity=data["severity"],
+            subject=data["subject"],
+            description=data["description"],
+            contact_email=data["contact_email"],
+            contact_name=data["contact_name"],
+            contact_phone=data["contact_phone"],
+            operator_reference=data["operator_reference"],
+            line_reference=data["line_reference"],
+            site_address=data["site_address"],
+            files=data["attachments"],
+        )
 
     def clean_line_reference(self) -> str:
         value: str = self.cleaned_data.get("line_reference", "").strip().upper()

@@ -10,11 +10,15 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from esoutien.accounts import access
 from esoutien.accounts.models import Operator, User
+from esoutien.core.errors import NotFound
+from esoutien.tickets import selectors
+from esoutien.tickets.models import Ticket
 
 
 def paginate(request: HttpRequest, queryset: QuerySet[Any]) -> Page[Any]:
@@ -56,3 +60,11 @@ def current_operator(request: HttpRequest) -> Operator:
     operator = current_user(request).operator
     assert operator is not None
     return operator
+
+
+def ticket_or_404(request: HttpRequest, reference: str) -> Ticket:
+    """The ticket if the user may see it; a foreign one is the same 404 as a missing one."""
+    try:
+        return selectors.get_ticket(request.user, reference)
+    except NotFound as exc:
+        raise Http404(_("No ticket with this reference.")) from exc

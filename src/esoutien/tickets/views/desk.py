@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from esoutien.accounts import access
 from esoutien.accounts.models import PROVIDER_ROLES
 from esoutien.catalogue.models import EService
-from esoutien.core.errors import DomainError, InvalidInput, NotFound
+from esoutien.core.errors import DomainError, InvalidInput
 from esoutien.mail import outbound
 from esoutien.mail.models import OutboundEmail
 from esoutien.tickets import selectors, services, workflow
@@ -30,14 +30,12 @@ from esoutien.tickets.forms import (
 )
 from esoutien.tickets.models import Ticket
 from esoutien.tickets.states import Party, Status, available
-from esoutien.tickets.views.common import desk_required, paginate, querystring_without_page
-
-
-def _ticket_or_404(request: HttpRequest, reference: str) -> Ticket:
-    try:
-        return selectors.get_ticket(request.user, reference)
-    except NotFound as exc:
-        raise Http404(_("No ticket with this reference.")) from exc
+from esoutien.tickets.views.common import (
+    desk_required,
+    paginate,
+    querystring_without_page,
+    ticket_or_404,
+)
 
 
 def _staff() -> Any:
@@ -79,7 +77,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @desk_required
 def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = _ticket_or_404(request, reference)
+    ticket = ticket_or_404(request, reference)
     actions = {t.name for t in available(ticket.status, Party.DESK)}
     return render(
         request,
@@ -123,7 +121,7 @@ ACTIONS: dict[str, tuple[Callable[[HttpRequest, Ticket], Any], str]] = {
 @desk_required
 @require_POST
 def ticket_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
-    ticket = _ticket_or_404(request, reference)
+    ticket = ticket_or_404(request, reference)
     try:
         if action in ACTIONS:
             run, done = ACTIONS[action]
@@ -195,7 +193,7 @@ def outbox_retry(request: HttpRequest, email_id: int) -> HttpResponse:
     if email is None:
         raise Http404()
     # The e-mail belongs to a ticket thread; the desk user must see that ticket.
-    ticket = _ticket_or_404(request, email.thread_key)
+    ticket = ticket_or_404(request, email.thread_key)
     outbound.retry_now(email.pk)
     messages.success(request, _("The e-mail is queued again."))
     return redirect("desk:ticket", reference=ticket.reference)
@@ -209,20 +207,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         form = StaffTicketForm(request.POST, request.FILES, eservices=eservices)
         if form.is_valid():
             data = form.cleaned_data
-            draft = services.TicketDraft(
-                eservice=data["eservice"],
-                kind=data["kind"],
-                severity=data["severity"],
-                subject=data["subject"],
-                description=data["description"],
-                contact_email=data["contact_email"],
-                contact_name=data["contact_name"],
-                contact_phone=data["contact_phone"],
-                operator_reference=data["operator_reference"],
-                line_reference=data["line_reference"],
-                site_address=data["site_address"],
-                files=data["attachments"],
-            )
+            draft = form.to_draft()
             try:
                 ticket = services.ticket_create(request.user, data["operator"], draft)
             except InvalidInput as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,7 +21,6 @@ from esoutien.tickets.forms import (
     TicketForm,
     apply_domain_errors,
 )
-from esoutien.tickets.models import Ticket
 from esoutien.tickets.states import Party, Status, available
 from esoutien.tickets.views.common import (
     current_operator,
@@ -29,14 +28,8 @@ from esoutien.tickets.views.common import (
     operator_required,
     paginate,
     querystring_without_page,
+    ticket_or_404,
 )
-
-
-def _ticket_or_404(request: HttpRequest, reference: str) -> Ticket:
-    try:
-        return selectors.get_ticket(request.user, reference)
-    except NotFound as exc:
-        raise Http404(_("No ticket with this reference.")) from exc
 
 
 @operator_required
@@ -75,21 +68,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = TicketForm(request.POST, request.FILES, eservices=eservices)
         if form.is_valid():
-            data = form.cleaned_data
-            draft = services.TicketDraft(
-                eservice=data["eservice"],
-                kind=data["kind"],
-                severity=data["severity"],
-                subject=data["subject"],
-                description=data["description"],
-                contact_email=data["contact_email"],
-                contact_name=data["contact_name"],
-                contact_phone=data["contact_phone"],
-                operator_reference=data["operator_reference"],
-                line_reference=data["line_reference"],
-                site_address=data["site_address"],
-                files=data["attachments"],
-            )
+            draft = form.to_draft()
             try:
                 ticket = services.ticket_create(user, operator, draft)
             except InvalidInput as exc:
@@ -111,7 +90,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
 
 @operator_required
 def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = _ticket_or_404(request, reference)
+    ticket = ticket_or_404(request, reference)
     deadline = workflow.contest_deadline(ticket)
     can_contest = bool(ticket.status == Status.RESOLVED and deadline and clock.now() <= deadline)
     actions = {t.name for t in available(ticket.status, Party.OPERATOR)}
@@ -136,7 +115,7 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
 @operator_required
 @require_POST
 def ticket_comment(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = _ticket_or_404(request, reference)
+    ticket = ticket_or_404(request, reference)
     form = CommentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -157,7 +136,7 @@ def ticket_comment(request: HttpRequest, reference: str) -> HttpResponse:
 @operator_required
 @require_POST
 def ticket_cancel(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = _ticket_or_404(request, reference)
+    ticket = ticket_or_404(request, reference)
     reason = request.POST.get("body", "")
     try:
         workflow.cancel(ticket, request.user, reason)
@@ -171,7 +150,7 @@ def ticket_cancel(request: HttpRequest, reference: str) -> HttpResponse:
 @operator_required
 @require_POST
 def ticket_accept(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = _ticket_or_404(request, reference)
+    ticket = ticket_or_404(request, reference)
     try:
         workflow.accept_resolution(ticket, request.user)
     except DomainError as exc:
@@ -184,7 +163,7 @@ def ticket_accept(request: HttpRequest, reference: str) -> HttpResponse:
 @operator_required
 @require_POST
 def ticket_contest(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = _ticket_or_404(request, reference)
+    ticket = ticket_or_404(request, reference)
     try:
         workflow.contest_resolution(ticket, request.user, request.POST.get("body", ""))
     except DomainError as exc:
