@@ -257,5 +257,7 @@ LOGGING = {
         # WeasyPrint's font subsetting logs hundreds of INFO lines per PDF.
         "fontTools": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
+        # The Huey consumer installs its own handler; do not print every line twice.
+        "huey": {"level": "INFO", "propagate": False},
     },
 }
