@@ -86,3 +86,13 @@ class SmtpSink:
             email.message_from_bytes(e.original_content or e.content, policy=email.policy.default)
             for e in self.envelopes
         ]
+
+
+def queries_to_render(client: Any, url: str) -> int:
+    """How many SQL queries one GET of ``url`` costs (the page must answer 200)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import ssl
 import subprocess
 import sys
@@ -14,11 +13,7 @@ from pathlib import Path
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support import free_port
 
 
 def _get(url: str, context: ssl.SSLContext) -> tuple[int, str]:
@@ -28,7 +23,7 @@ def _get(url: str, context: ssl.SSLContext) -> tuple[int, str]:
 
 @pytest.mark.slow
 def test_serve_answers_over_https_with_a_generated_certificate(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "ESOUTIEN_DATA_DIR": str(tmp_path), "ESOUTIEN_LOG_LEVEL": "WARNING"}
     env.pop("DATABASE_URL", None)  # the embedded default: SQLite under the data dir
     subprocess.run(

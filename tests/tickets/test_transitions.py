@@ -6,7 +6,7 @@ with a domain error and changes nothing at all (status, timeline, outbox, files)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -249,38 +249,44 @@ def test_contest_needs_a_reason(alice: Any, alfa: Any, esav: Any) -> None:
     assert _snapshot(ticket) == before
 
 
-def test_contest_is_possible_for_seven_days_only(
+@pytest.fixture
+def resolved_on_march_2(
     alice: Any, alfa: Any, esav: Any, agent: Any, fake_pdf: bytes
-) -> None:
+) -> Iterator[tuple[Ticket, Any]]:
+    """A ticket resolved on 2 March 2026 at 09:00, and the time traveller to move on."""
     with time_machine.travel("2026-03-02 09:00 +0100", tick=False) as traveller:
         ticket = file_ticket(alice, alfa, esav)
         workflow.take_charge(ticket, agent)
         workflow.resolve(ticket, agent, cause="c", actions_taken="a", summary="s")
+        yield ticket, traveller
 
-        traveller.shift(timedelta(days=7, minutes=1))
-        ticket = Ticket.objects.get(pk=ticket.pk)
-        before = _snapshot(ticket)
-        with pytest.raises(IllegalTransition):
-            workflow.contest_resolution(ticket, alice, "Toujours en panne")
-        assert _snapshot(ticket) == before
+
+def test_contest_is_possible_for_seven_days_only(
+    alice: Any, resolved_on_march_2: tuple[Ticket, Any]
+) -> None:
+    ticket, traveller = resolved_on_march_2
+
+    traveller.shift(timedelta(days=7, minutes=1))
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    before = _snapshot(ticket)
+    with pytest.raises(IllegalTransition):
+        workflow.contest_resolution(ticket, alice, "Toujours en panne")
+    assert _snapshot(ticket) == before
 
 
 def test_contest_within_seven_days_reopens_the_ticket(
-    alice: Any, alfa: Any, esav: Any, agent: Any, fake_pdf: bytes
+    alice: Any, resolved_on_march_2: tuple[Ticket, Any]
 ) -> None:
-    with time_machine.travel("2026-03-02 09:00 +0100", tick=False) as traveller:
-        ticket = file_ticket(alice, alfa, esav)
-        workflow.take_charge(ticket, agent)
-        workflow.resolve(ticket, agent, cause="c", actions_taken="a", summary="s")
+    ticket, traveller = resolved_on_march_2
 
-        traveller.shift(timedelta(days=6, hours=23))
-        ticket = Ticket.objects.get(pk=ticket.pk)
-        workflow.contest_resolution(ticket, alice, "Toujours en panne")
-        ticket.refresh_from_db()
-        assert ticket.status == Status.IN_PROGRESS
-        event = ticket.events.filter(transition="contest").get()
-        assert event.body == "Toujours en panne"
-        assert event.actor == alice
+    traveller.shift(timedelta(days=6, hours=23))
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    workflow.contest_resolution(ticket, alice, "Toujours en panne")
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_PROGRESS
+    event = ticket.events.filter(transition="contest").get()
+    assert event.body == "Toujours en panne"
+    assert event.actor == alice
 
 
 def test_contest_deadline_is_read_from_the_database_not_a_stale_instance(

@@ -13,7 +13,7 @@ from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from esoutien.accounts.models import OPERATOR_ROLES, PROVIDER_ROLES, Role
-from esoutien.core.errors import Forbidden, NotFound
+from esoutien.core.errors import NotFound
 
 M = TypeVar("M", bound=Model)
 
@@ -59,21 +59,6 @@ def get_visible_ticket(user: Any, queryset: QuerySet[M], **lookup: Any) -> M:
 
 def can_see_internal(user: Any) -> bool:
     return is_desk_user(user)
-
-
-def can_work_tickets(user: Any) -> bool:
-    """Agents, supervisors and administrators act on tickets in the desk."""
-    return is_desk_user(user)
-
-
-def require_desk(user: Any) -> None:
-    if not is_desk_user(user):
-        raise Forbidden(_("This page is reserved for the provider's staff."))
-
-
-def require_operator(user: Any) -> None:
-    if not is_operator_user(user):
-        raise Forbidden(_("This page is reserved for operators' users."))
 
 
 def may_file_for_operator(user: Any, operator_id: int) -> bool:

@@ -19,7 +19,3 @@ def is_subscribed(operator_id: int, eservice_id: int, day: date) -> bool:
         .filter(operator_id=operator_id, eservice_id=eservice_id)
         .exists()
     )
-
-
-def active_eservices() -> list[EService]:
-    return list(EService.objects.filter(is_active=True).order_by("name"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from email.utils import make_msgid
 from typing import Any
@@ -98,7 +98,7 @@ def queue_email(
         subject=subject[:300],
         text_body=text,
         html_body=html,
-        attachments=[a.__dict__ for a in attachments],
+        attachments=[asdict(a) for a in attachments],
         language=language,
         message_id=make_msgid(idstring=kind.replace("_", "-"), domain=_domain()),
         in_reply_to=in_reply_to,
@@ -106,14 +106,17 @@ def queue_email(
         reply_to=reply_address(thread_key) if (thread_key and with_reply_address) else "",
         dedupe_key=dedupe_key,
     )
-    try:
-        # A savepoint: a concurrent twin with the same dedupe_key must not abort the caller.
-        with transaction.atomic():
-            email = OutboundEmail.objects.create(**fields)
-    except IntegrityError:
-        if dedupe_key and OutboundEmail.objects.filter(dedupe_key=dedupe_key).exists():
-            return None
-        raise
+    if dedupe_key:
+        try:
+            # A savepoint: a concurrent twin with the same key must not abort the caller.
+            with transaction.atomic():
+                email = OutboundEmail.objects.create(**fields)
+        except IntegrityError:
+            if OutboundEmail.objects.filter(dedupe_key=dedupe_key).exists():
+                return None
+            raise
+    else:
+        email = OutboundEmail.objects.create(**fields)
     email_id = email.pk
     transaction.on_commit(lambda: _trigger(email_id))
     return email

@@ -133,12 +133,6 @@ class CommentForm(forms.Form):
     attachments = attachments_field()
 
 
-class ReasonForm(forms.Form):
-    body = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
-
-
 class FollowUpForm(forms.Form):
     MODE_COMPLEMENT = "complement"
     MODE_INQUIRY = "inquiry"

@@ -114,18 +114,6 @@ def get_attachment(user: Any, reference: str, attachment_id: int) -> Attachment:
     return found
 
 
-def status_counts(user: Any, eservice_code: str = "") -> dict[str, int]:
-    """Counts by status for the desk's queue header (one grouped query)."""
-    qs = visible_tickets(user)
-    if eservice_code:
-        qs = qs.filter(eservice__code=eservice_code)
-    rows = qs.values("status").annotate(n=Count("id")).order_by()
-    counts = {s: 0 for s in Status.values}
-    for row in rows:
-        counts[row["status"]] = row["n"]
-    return counts
-
-
 def queue_summary(user: Any) -> list[dict[str, Any]]:
     """Per e-service open-ticket counts by status, for the desk's queue list."""
     rows = (

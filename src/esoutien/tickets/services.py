@@ -20,7 +20,6 @@ from esoutien.core import clock
 from esoutien.core.errors import Forbidden, InvalidInput, NotFound
 from esoutien.tickets import notifications, workflow
 from esoutien.tickets.models import (
-    Attachment,
     EventKind,
     Kind,
     Severity,
@@ -28,13 +27,8 @@ from esoutien.tickets.models import (
     TicketEvent,
 )
 from esoutien.tickets.references import allocate_reference
-from esoutien.tickets.states import Status
-from esoutien.tickets.uploads import (
-    check_uploads,
-    clean_filename,
-    content_type_for,
-    files_removed_on_failure,
-)
+from esoutien.tickets.states import FINAL_STATUSES, Status
+from esoutien.tickets.uploads import check_uploads, files_removed_on_failure, store_attachment
 
 
 @dataclass
@@ -53,33 +47,6 @@ class TicketDraft:
     line_reference: str = ""
     site_address: str = ""
     files: Sequence[UploadedFile] = field(default_factory=list)
-
-
-def _store_files(
-    ticket: Ticket,
-    event: TicketEvent | None,
-    files: Sequence[UploadedFile],
-    actor: Any,
-    public: bool,
-    stored_names: list[str],
-) -> list[Attachment]:
-    stored = []
-    for upload in files:
-        name = clean_filename(upload.name or "file")
-        attachment = Attachment(
-            ticket=ticket,
-            event=event,
-            filename=name,
-            content_type=content_type_for(name),
-            size=upload.size or 0,
-            public=public,
-            uploaded_by=actor,
-        )
-        attachment.file.save(name, upload, save=False)
-        stored_names.append(attachment.file.name)
-        attachment.save()
-        stored.append(attachment)
-    return stored
 
 
 def ticket_create(actor: Any, operator: Operator, draft: TicketDraft) -> Ticket:
@@ -143,7 +110,16 @@ def ticket_create(actor: Any, operator: Operator, draft: TicketDraft) -> Ticket:
             to_status=Status.ACKNOWLEDGED,
             public=True,
         )
-        _store_files(ticket, event, draft.files, ticket.created_by, True, stored)
+        for upload in draft.files:
+            store_attachment(
+                ticket,
+                event,
+                upload,
+                upload.name or "file",
+                ticket.created_by,
+                public=True,
+                stored_names=stored,
+            )
         notifications.acknowledgement(ticket)
     return ticket
 
@@ -181,15 +157,20 @@ def comment_add(
         errors.update(exc.errors)
     if errors:
         raise InvalidInput(next(iter(errors.values()))[0], errors=errors)
-    if ticket.is_final:
-        raise InvalidInput(
-            _(
-                "This ticket is %(status)s: it can no longer receive messages. File a new ticket "
-                "if the problem persists."
-            )
-            % {"status": Status(ticket.status).label.lower()}
-        )
     with files_removed_on_failure() as stored, transaction.atomic():
+        # The status decides what the message does: read it under the row lock, so a
+        # concurrent transition cannot make receive_info fail and lose the message.
+        status = (
+            Ticket.objects.select_for_update().values_list("status", flat=True).get(pk=ticket.pk)
+        )
+        if status in FINAL_STATUSES:
+            raise InvalidInput(
+                _(
+                    "This ticket is %(status)s: it can no longer receive messages. File a new "
+                    "ticket if the problem persists."
+                )
+                % {"status": Status(status).label.lower()}
+            )
         event = TicketEvent.objects.create(
             ticket=ticket,
             created_at=clock.now(),
@@ -199,9 +180,18 @@ def comment_add(
             public=not internal,
             body=text,
         )
-        _store_files(ticket, event, files, actor, not internal, stored)
+        for upload in files:
+            store_attachment(
+                ticket,
+                event,
+                upload,
+                upload.name or "file",
+                actor,
+                public=not internal,
+                stored_names=stored,
+            )
         _touch(ticket)
-        if party is workflow.Party.OPERATOR and ticket.status == Status.PENDING:
+        if party is workflow.Party.OPERATOR and status == Status.PENDING:
             workflow.receive_info(ticket, actor)
         elif party is workflow.Party.DESK and not internal:
             notifications.public_reply(ticket, event)

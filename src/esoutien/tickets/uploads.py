@@ -7,8 +7,10 @@ import mimetypes
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import PurePath
+from typing import Any
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
@@ -16,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from esoutien.core.errors import InvalidInput
 from esoutien.core.storage import private_storage
+from esoutien.tickets.models import Attachment, AttachmentKind, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
 
@@ -81,3 +84,35 @@ def files_removed_on_failure() -> Iterator[list[str]]:
             except OSError:
                 log.warning("could not remove orphan attachment %s", name, exc_info=True)
         raise
+
+
+def store_attachment(
+    ticket: Ticket,
+    event: TicketEvent | None,
+    content: File[bytes],
+    filename: str,
+    actor: Any,
+    *,
+    public: bool,
+    stored_names: list[str],
+    kind: str = AttachmentKind.FILE,
+) -> Attachment:
+    """Write one file to private storage and its Attachment row (inside the caller's atomic).
+
+    The stored name is appended to ``stored_names`` so files_removed_on_failure can undo it.
+    """
+    name = clean_filename(filename)
+    attachment = Attachment(
+        ticket=ticket,
+        event=event,
+        filename=name,
+        content_type=content_type_for(name),
+        size=content.size or 0,
+        kind=kind,
+        public=public,
+        uploaded_by=actor,
+    )
+    attachment.file.save(name, content, save=False)
+    stored_names.append(attachment.file.name)
+    attachment.save()
+    return attachment

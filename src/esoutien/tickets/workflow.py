@@ -6,6 +6,7 @@ Each public function locks the ticket, checks the transition table (states.py), 
 
 from __future__ import annotations
 
+from copy import copy
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,9 +18,8 @@ from django.utils.translation import gettext as _
 from esoutien.accounts import access
 from esoutien.core import clock
 from esoutien.core.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
-from esoutien.tickets import notifications
+from esoutien.tickets import notifications, report_pdf
 from esoutien.tickets.models import (
-    Attachment,
     AttachmentKind,
     EventKind,
     ResolutionReport,
@@ -27,7 +27,7 @@ from esoutien.tickets.models import (
     TicketEvent,
 )
 from esoutien.tickets.states import TRANSITIONS, Party, Status
-from esoutien.tickets.uploads import files_removed_on_failure
+from esoutien.tickets.uploads import files_removed_on_failure, store_attachment
 
 
 def party_of(actor: Any) -> Party:
@@ -47,6 +47,19 @@ def _require_text(value: str, field: str, message: str) -> str:
     return text
 
 
+def _check_allowed(name: str, party: Party, status: str) -> None:
+    transition = TRANSITIONS[name]
+    if party not in transition.parties:
+        raise Forbidden(_("You may not do this on a ticket."))
+    if status not in transition.sources:
+        raise IllegalTransition(
+            _("“%(action)s” is not possible while the ticket is “%(status)s”.")
+            % {"action": transition.label, "status": Status(status).label},
+            transition=name,
+            status=status,
+        )
+
+
 def _apply(
     ticket: Ticket,
     name: str,
@@ -56,7 +69,6 @@ def _apply(
     public: bool = True,
     data: dict[str, Any] | None = None,
     actor_label: str = "",
-    extra_fields: dict[str, Any] | None = None,
 ) -> TicketEvent:
     """Fire transition ``name`` on ``ticket`` (refreshed in place). Call inside atomic()."""
     transition = TRANSITIONS[name]
@@ -64,15 +76,7 @@ def _apply(
     if actor is not None and not access.may_see_ticket(actor, ticket):
         raise NotFound(_("No ticket with this reference."))
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-    if party not in transition.parties:
-        raise Forbidden(_("You may not do this on a ticket."))
-    if locked.status not in transition.sources:
-        raise IllegalTransition(
-            _("“%(action)s” is not possible while the ticket is “%(status)s”.")
-            % {"action": transition.label, "status": Status(locked.status).label},
-            transition=name,
-            status=locked.status,
-        )
+    _check_allowed(name, party, locked.status)
     now = clock.now()
     previous = locked.status
     locked.status = transition.target
@@ -90,9 +94,6 @@ def _apply(
     if name == "take" and locked.assignee_id is None and party is Party.DESK:
         locked.assignee = actor
         fields.append("assignee")
-    for field, value in (extra_fields or {}).items():
-        setattr(locked, field, value)
-        fields.append(field)
     locked.save(update_fields=fields)
     event = TicketEvent.objects.create(
         ticket=locked,
@@ -143,7 +144,6 @@ def resume(ticket: Ticket, actor: Any) -> TicketEvent:
     return _apply(ticket, "resume", actor)
 
 
-@transaction.atomic
 def resolve(
     ticket: Ticket,
     actor: Any,
@@ -169,38 +169,42 @@ def resolve(
         errors["restored_at"] = [_("The restoration time cannot precede the ticket.")]
     if errors:
         raise InvalidInput(next(iter(errors.values()))[0], errors=errors)
-    with files_removed_on_failure() as stored:
-        event = _apply(ticket, "resolve", actor, body=summary.strip())
-        report = ResolutionReport.objects.create(
-            ticket=ticket,
-            cause=cause.strip(),
-            actions_taken=actions_taken.strip(),
-            summary=summary.strip(),
-            restored_at=restored,
-            author=actor,
-            created_at=now,
-        )
-        from esoutien.tickets.report_pdf import render_report_pdf
-
-        language = notifications.language_for(ticket)
-        pdf_bytes = render_report_pdf(report, language=language)
-        stem = "compte-rendu" if language == "fr" else "resolution-report"
-        filename = f"{stem}-{ticket.reference}.pdf"
-        attachment = Attachment(
-            ticket=ticket,
-            event=event,
-            filename=filename,
-            content_type="application/pdf",
-            size=len(pdf_bytes),
-            kind=AttachmentKind.REPORT,
+    # Fail fast, before the expensive render; _apply checks again under the row lock.
+    if actor is not None and not access.may_see_ticket(actor, ticket):
+        raise NotFound(_("No ticket with this reference."))
+    _check_allowed("resolve", party_of(actor), ticket.status)
+    report = ResolutionReport(
+        ticket=ticket,
+        cause=cause.strip(),
+        actions_taken=actions_taken.strip(),
+        summary=summary.strip(),
+        restored_at=restored,
+        author=actor,
+        created_at=now,
+    )
+    # WeasyPrint takes about a second: render before the transaction, so the ticket's row
+    # lock (and SQLite's write lock) is not held meanwhile. The PDF shows the ticket as
+    # resolved now; _apply below re-checks the transition under the lock.
+    language = notifications.language_for(ticket)
+    as_resolved = copy(ticket)
+    as_resolved.resolved_at = now
+    report.ticket = as_resolved
+    pdf = ContentFile(report_pdf.render_report_pdf(report, language=language))
+    report.ticket = ticket
+    stem = "compte-rendu" if language == "fr" else "resolution-report"
+    with files_removed_on_failure() as stored, transaction.atomic():
+        event = _apply(ticket, "resolve", actor, body=report.summary)
+        report.save()
+        report.pdf = store_attachment(
+            ticket,
+            event,
+            pdf,
+            f"{stem}-{ticket.reference}.pdf",
+            actor,
             public=True,
-            uploaded_by=actor,
-            created_at=now,
+            stored_names=stored,
+            kind=AttachmentKind.REPORT,
         )
-        attachment.file.save(filename, ContentFile(pdf_bytes), save=False)
-        stored.append(attachment.file.name)
-        attachment.save()
-        report.pdf = attachment
         report.save(update_fields=["pdf"])
         notifications.resolution(ticket, report)
     return report

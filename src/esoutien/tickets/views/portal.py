@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,10 +19,10 @@ from esoutien.tickets.forms import (
     CommentForm,
     FilterForm,
     FollowUpForm,
-    ReasonForm,
     TicketForm,
     apply_domain_errors,
 )
+from esoutien.tickets.models import Ticket
 from esoutien.tickets.states import Party, Status, available
 from esoutien.tickets.views.common import (
     current_operator,
@@ -103,7 +105,6 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "attachments": selectors.attachments(ticket, include_internal=False),
             "report": ticket.reports.first(),
             "comment_form": CommentForm(),
-            "reason_form": ReasonForm(),
             "can_cancel": "cancel" in actions,
             "can_accept": "accept" in actions,
             "can_contest": can_contest,
@@ -133,44 +134,53 @@ def ticket_comment(request: HttpRequest, reference: str) -> HttpResponse:
     return redirect("portal:ticket", reference=ticket.reference)
 
 
-@operator_required
-@require_POST
-def ticket_cancel(request: HttpRequest, reference: str) -> HttpResponse:
+def _act(
+    request: HttpRequest, reference: str, action: Callable[[Ticket], object], done: str
+) -> HttpResponse:
+    """Run one workflow action on a visible ticket and come back to its page."""
     ticket = ticket_or_404(request, reference)
-    reason = request.POST.get("body", "")
     try:
-        workflow.cancel(ticket, request.user, reason)
+        action(ticket)
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("The ticket is cancelled."))
+        messages.success(request, done)
     return redirect("portal:ticket", reference=ticket.reference)
+
+
+@operator_required
+@require_POST
+def ticket_cancel(request: HttpRequest, reference: str) -> HttpResponse:
+    reason = request.POST.get("body", "")
+    return _act(
+        request,
+        reference,
+        lambda t: workflow.cancel(t, request.user, reason),
+        _("The ticket is cancelled."),
+    )
 
 
 @operator_required
 @require_POST
 def ticket_accept(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = ticket_or_404(request, reference)
-    try:
-        workflow.accept_resolution(ticket, request.user)
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Thank you: the ticket is closed."))
-    return redirect("portal:ticket", reference=ticket.reference)
+    return _act(
+        request,
+        reference,
+        lambda t: workflow.accept_resolution(t, request.user),
+        _("Thank you: the ticket is closed."),
+    )
 
 
 @operator_required
 @require_POST
 def ticket_contest(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = ticket_or_404(request, reference)
-    try:
-        workflow.contest_resolution(ticket, request.user, request.POST.get("body", ""))
-    except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The resolution is contested: the ticket is back in progress."))
-    return redirect("portal:ticket", reference=ticket.reference)
+    reason = request.POST.get("body", "")
+    return _act(
+        request,
+        reference,
+        lambda t: workflow.contest_resolution(t, request.user, reason),
+        _("The resolution is contested: the ticket is back in progress."),
+    )
 
 
 @operator_required
