@@ -88,6 +88,11 @@ def _test_settings(settings: Any, tmp_path: Path) -> Iterator[None]:
     settings.ESOUTIEN_ATTACHMENT_DIR = tmp_path / "attachments"
     settings.ESOUTIEN_MAIL_DIR = tmp_path / "mail"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Rate limits and lockouts live in the cache: each test starts with none.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache
+
+    cache.clear()
     _reset_private_storage()
     yield
     _reset_private_storage()

@@ -99,7 +99,23 @@ class TeamFactory(DjangoModelFactory):
             self.members.add(*extracted)
 
 
-class AgentFactory(UserFactory):
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the test authenticator's shared secret
+
+
+class StaffFactory(UserFactory):
+    """Provider staff, enrolled in TOTP (mandatory for staff) unless ``mfa=False``."""
+
+    operator = None
+
+    @factory.post_generation
+    def mfa(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create and extracted is not False:
+            from allauth.mfa.totp.internal.auth import TOTP
+
+            TOTP.activate(self, TOTP_SECRET)
+
+
+class AgentFactory(StaffFactory):
     """An agent in a new team covering ``eservices=[...]``."""
 
     email = factory.Sequence(lambda n: f"agent{n}@fournisseur.example")
@@ -112,13 +128,13 @@ class AgentFactory(UserFactory):
             TeamFactory(eservices=list(extracted), members=[self])
 
 
-class SupervisorFactory(UserFactory):
+class SupervisorFactory(StaffFactory):
     email = factory.Sequence(lambda n: f"supervisor{n}@fournisseur.example")
     role = Role.SUPERVISOR
     operator = None
 
 
-class AdministratorFactory(UserFactory):
+class AdministratorFactory(StaffFactory):
     email = factory.Sequence(lambda n: f"admin{n}@fournisseur.example")
     role = Role.ADMINISTRATOR
     operator = None

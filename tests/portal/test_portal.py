@@ -27,8 +27,8 @@ def alice_client(client: Any, alice: Any) -> Any:
 def test_login_by_email_lands_on_the_dashboard(client: Any, alfa: Any) -> None:
     UserFactory(email="carla@alfa.example", operator=alfa, password="Un-mot-de-passe-solide-42")
     response = client.post(
-        reverse("login"),
-        {"username": "Carla@Alfa.example", "password": "Un-mot-de-passe-solide-42"},
+        reverse("account_login"),
+        {"login": "Carla@Alfa.example", "password": "Un-mot-de-passe-solide-42"},
     )
     assert response.status_code == 302
     assert client.get(response["Location"], follow=True).request["PATH_INFO"] == reverse(
@@ -37,7 +37,7 @@ def test_login_by_email_lands_on_the_dashboard(client: Any, alfa: Any) -> None:
 
 
 def test_wrong_password_is_refused_with_a_message(client: Any, alice: Any) -> None:
-    response = client.post(reverse("login"), {"username": alice.email, "password": "nope"})
+    response = client.post(reverse("account_login"), {"login": alice.email, "password": "nope"})
     assert response.status_code == 200
     assert "mot de passe" in response.content.decode()
 
@@ -309,7 +309,7 @@ def test_desk_pages_are_closed_to_operators(alice_client: Any) -> None:
 def test_anonymous_visitors_are_sent_to_login(client: Any) -> None:
     response = client.get(reverse("portal:dashboard"))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_french_by_default_and_english_for_users_who_prefer_it(

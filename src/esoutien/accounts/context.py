@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from esoutien.accounts import access
@@ -14,4 +15,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "is_desk_user": access.is_desk_user(user),
         "is_operator_user": access.is_operator_user(user),
+        "sso_enabled": bool(settings.ESOUTIEN_SSO_ISSUER),
     }

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from esoutien.accounts import access
 
 
 class UserLanguageMiddleware:
@@ -26,4 +32,31 @@ class UserLanguageMiddleware:
             language = getattr(user, "language", None)
             if language:
                 request.COOKIES[cookie] = language
+        return self.get_response(request)
+
+
+class StaffMfaMiddleware:
+    """Provider staff must enrol a TOTP authenticator before reaching any other page."""
+
+    # Account pages (enrolment, logout, password), language switch, static files, health.
+    OPEN_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/healthz")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            access.is_desk_user(user)
+            and not request.path.startswith(self.OPEN_PREFIXES)
+            and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        ):
+            messages.warning(
+                request,
+                _(
+                    "Two-factor authentication is mandatory for the provider's staff: "
+                    "set up an authenticator application to continue."
+                ),
+            )
+            return redirect("mfa_activate_totp")
         return self.get_response(request)

@@ -18,7 +18,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("portal:dashboard")
     if request.user.is_authenticated:
         return render(request, "accounts/no_access.html", status=403)
-    return redirect("login")
+    return redirect("account_login")
 
 
 @login_required

@@ -46,8 +46,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "huey.contrib.djhuey",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.usersessions",
     "esoutien.core",
     "esoutien.accounts",
+    "esoutien.audit",
     "esoutien.catalogue",
     "esoutien.mail",
     "esoutien.tickets",
@@ -65,6 +72,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "esoutien.accounts.middleware.StaffMfaMiddleware",
 ]
 
 ROOT_URLCONF = "esoutien.config.urls"
@@ -110,9 +120,77 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ---------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+# Sliding idle timeout: the session expires after this many idle minutes.
+SESSION_COOKIE_AGE = 60 * env.int("ESOUTIEN_SESSION_IDLE_MINUTES", default=30)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# django-allauth: login by e-mail, no self-registration (accounts.adapters), MFA for staff.
+ACCOUNT_ADAPTER = "esoutien.accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "esoutien.accounts.sso.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    # After 5 failures for one account in 15 minutes it is locked for the rest of the period.
+    "login_failed": env.str("ESOUTIEN_LOGIN_FAILED_LIMIT", default="20/m/ip,5/15m/key"),
+    "reset_password": "20/m/ip,5/h/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[e-soutien] "
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "e-soutien"
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+USERSESSIONS_TRACK_ACTIVITY = True
+
+# Single sign-on with the Espace Opérateurs (OpenID Connect). Unset issuer: no SSO button.
+ESOUTIEN_SSO_ISSUER = env.str("ESOUTIEN_SSO_ISSUER", default="")
+ESOUTIEN_SSO_CLIENT_ID = env.str("ESOUTIEN_SSO_CLIENT_ID", default="")
+ESOUTIEN_SSO_CLIENT_SECRET = env.str("ESOUTIEN_SSO_CLIENT_SECRET", default="")
+ESOUTIEN_SSO_SCOPES = env.list("ESOUTIEN_SSO_SCOPES", default=["openid", "email", "profile"])
+ESOUTIEN_SSO_OPERATOR_CLAIM = env.str("ESOUTIEN_SSO_OPERATOR_CLAIM", default="operator_code")
+ESOUTIEN_SSO_ROLE_CLAIM = env.str("ESOUTIEN_SSO_ROLE_CLAIM", default="esoutien_role")
+SOCIALACCOUNT_PROVIDERS = (
+    {
+        "openid_connect": {
+            "OAUTH_PKCE_ENABLED": True,
+            "APPS": [
+                {
+                    "provider_id": "espace-operateurs",
+                    "name": "Espace Opérateurs",
+                    "client_id": ESOUTIEN_SSO_CLIENT_ID,
+                    "secret": ESOUTIEN_SSO_CLIENT_SECRET,
+                    "settings": {
+                        "server_url": ESOUTIEN_SSO_ISSUER,
+                        "scope": ESOUTIEN_SSO_SCOPES,
+                        "token_auth_method": "client_secret_basic",
+                    },
+                }
+            ],
+        }
+    }
+    if ESOUTIEN_SSO_ISSUER
+    else {}
+)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -121,6 +199,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # CNIL: at least 12 characters mixing the four classes.
+    {"NAME": "esoutien.accounts.passwords.CharacterClassesValidator"},
 ]
 
 # --- HTTPS ------------------------------------------------------------------
@@ -128,6 +208,7 @@ _https = ESOUTIEN_BASE_URL.startswith("https://")
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -217,6 +298,22 @@ else:
 EMAIL_TIMEOUT = env.int("ESOUTIEN_EMAIL_TIMEOUT", default=20)
 ESOUTIEN_MAIL_MAX_ATTEMPTS = env.int("ESOUTIEN_MAIL_MAX_ATTEMPTS", default=12)
 ESOUTIEN_MAIL_RETRY_BASE_SECONDS = env.int("ESOUTIEN_MAIL_RETRY_BASE_SECONDS", default=30)
+
+# --- Cache (login rate limits, lockouts): shared by every web worker -----------------
+if env.str("REDIS_URL", default=""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("REDIS_URL"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
 
 # --- Queue (Huey) -----------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
