@@ -88,6 +88,9 @@ def _test_settings(settings: Any, tmp_path: Path) -> Iterator[None]:
     settings.ESOUTIEN_ATTACHMENT_DIR = tmp_path / "attachments"
     settings.ESOUTIEN_MAIL_DIR = tmp_path / "mail"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Django's test client speaks plain http to "testserver"; tests about the redirect
+    # turn it back on.
+    settings.SECURE_SSL_REDIRECT = False
     # Rate limits and lockouts live in the cache: each test starts with none.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     from django.core.cache import cache

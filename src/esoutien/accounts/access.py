@@ -86,3 +86,12 @@ def may_see_ticket(user: Any, ticket: Any) -> bool:
     if is_desk_user(user):
         return bool(user.teams.filter(eservices=ticket.eservice_id).exists())
     return False
+
+
+def may_manage_operator_users(user: Any, operator_id: int | None) -> bool:
+    """Operator managers manage their own operator's accounts; administrators any."""
+    if not _active(user) or operator_id is None:
+        return False
+    if user.role == Role.ADMINISTRATOR:
+        return True
+    return bool(user.role == Role.OPERATOR_MANAGER and user.operator_id == operator_id)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 
@@ -11,3 +14,14 @@ class AccountAdapter(DefaultAccountAdapter):
         # Accounts are created by administrators, by operator managers (invitations) or on a
         # first single sign-on; never by the visitor.
         return False
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        # allauth refuses the attempt when the failed-login rate limit is spent: a lockout.
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            from esoutien.audit.receivers import record_lockout
+
+            identifier = credentials.get("email") or credentials.get("username") or ""
+            record_lockout(request, str(identifier))
+            raise

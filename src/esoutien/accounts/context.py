@@ -15,5 +15,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "is_desk_user": access.is_desk_user(user),
         "is_operator_user": access.is_operator_user(user),
+        "sees_all_eservices": access.sees_all_eservices(user),
         "sso_enabled": bool(settings.ESOUTIEN_SSO_ISSUER),
     }

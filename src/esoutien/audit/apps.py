@@ -6,3 +6,8 @@ class AuditConfig(AppConfig):
     name = "esoutien.audit"
     label = "audit"
     verbose_name = _("Audit log")
+
+    def ready(self) -> None:
+        from esoutien.audit import receivers
+
+        receivers.connect()

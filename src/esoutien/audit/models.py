@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from esoutien.audit.actions import action_label, outcome_label
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        # Only the retention purge removes records; nothing rewrites them. (Deleting an
+        # account still empties ``actor`` through the base manager: the e-mail stays.)
+        raise ValueError("Audit events are append-only.")
 
 
 class AuditEvent(models.Model):
@@ -30,6 +40,8 @@ class AuditEvent(models.Model):
     target = models.CharField(_("object"), max_length=200, blank=True)
     data = models.JSONField(default=dict, blank=True)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("audit event")
@@ -42,3 +54,21 @@ class AuditEvent(models.Model):
         if self.pk is not None and not self._state.adding:
             raise ValueError("Audit events are append-only.")
         super().save(*args, **kwargs)
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.action)
+
+    @property
+    def outcome_label(self) -> str:
+        return outcome_label(self.outcome)
+
+    @property
+    def details(self) -> list[tuple[str, str]]:
+        """``data`` as (key, text) pairs, for display."""
+        if not isinstance(self.data, dict):
+            return [("", json.dumps(self.data, ensure_ascii=False))]
+        return [
+            (str(key), value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+            for key, value in sorted(self.data.items())
+        ]

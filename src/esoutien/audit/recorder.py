@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 
 from esoutien.audit.models import AuditEvent
 
@@ -26,8 +28,13 @@ def record(
     target: str = "",
     email: str = "",
     data: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one record; ``actor`` defaults to the request's authenticated user."""
+    """Append one record; ``actor`` defaults to the request's authenticated user.
+
+    ``at`` is for records written after the fact (the admin change-log sweep); by default
+    the record is dated now.
+    """
     if actor is None and request is not None:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
@@ -43,4 +50,5 @@ def record(
         user_agent=(request.META.get("HTTP_USER_AGENT", "") if request else "")[:300],
         target=str(target)[:200],
         data=data or {},
+        created_at=at or timezone.now(),
     )

@@ -62,7 +62,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "esoutien.core.security.trusted_proxy_middleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "esoutien.core.security.permissions_policy_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "esoutien.accounts.middleware.UserLanguageMiddleware",
@@ -152,6 +155,8 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[e-soutien] "
+# Callback URLs sent to the IdP must match what it registered, also behind a proxy.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if ESOUTIEN_BASE_URL.startswith("https://") else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "e-soutien"
 SOCIALACCOUNT_ONLY = False
@@ -160,6 +165,8 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
 USERSESSIONS_TRACK_ACTIVITY = True
+# Records "log out everywhere" in the audit log (allauth sends no signal for it).
+USERSESSIONS_ADAPTER = "esoutien.audit.usersessions.UserSessionsAdapter"
 
 # Single sign-on with the Espace Opérateurs (OpenID Connect). Unset issuer: no SSO button.
 ESOUTIEN_SSO_ISSUER = env.str("ESOUTIEN_SSO_ISSUER", default="")
@@ -201,22 +208,63 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     # CNIL: at least 12 characters mixing the four classes.
     {"NAME": "esoutien.accounts.passwords.CharacterClassesValidator"},
+    {"NAME": "esoutien.accounts.passwords.CommonBaseValidator"},
 ]
 
 # --- HTTPS ------------------------------------------------------------------
+# Deployment (real certificate, TLS proxy, redirect port, HSTS): docs/operations.md.
 _https = ESOUTIEN_BASE_URL.startswith("https://")
+_enforce_https = _https and not DEBUG
+# /healthz stays reachable over HTTP for load balancers.
+SECURE_SSL_REDIRECT = env.bool("ESOUTIEN_SSL_REDIRECT", default=_enforce_https)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("ESOUTIEN_HSTS_SECONDS", default=31536000 if _enforce_https else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = False  # preloading is a one-way decision for the whole domain
+SILENCED_SYSTEM_CHECKS = ["security.W021"]  # "HSTS preload is off": deliberately
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
+LANGUAGE_COOKIE_SECURE = _https
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # no script reads it: every form carries the token
+LANGUAGE_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Behind a TLS-terminating proxy: believe its X-Forwarded-Proto, but only from the peers
+# listed (gunicorn --forwarded-allow-ips, esoutien.core.security.trusted_proxy_middleware).
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https")
     if env.bool("ESOUTIEN_BEHIND_PROXY", default=False)
     else None
 )
+ESOUTIEN_FORWARDED_ALLOW_IPS = env.list(
+    "ESOUTIEN_FORWARDED_ALLOW_IPS", default=["127.0.0.1", "::1"]
+)
+# A real certificate for `esoutien serve`; unset: one generated for localhost in DATA_DIR/tls.
+ESOUTIEN_TLS_CERT = env.str("ESOUTIEN_TLS_CERT", default="")
+ESOUTIEN_TLS_KEY = env.str("ESOUTIEN_TLS_KEY", default="")
+# Content-Security-Policy (django-csp): no inline script or style anywhere, no framing.
+# The SSO button posts to our own URL, which redirects to the issuer: Chrome applies
+# form-action to that redirect, so the issuer's origin is allowed as a form target.
+_sso_issuer = urlsplit(ESOUTIEN_SSO_ISSUER)
+_form_action = ["'self'"]
+if _sso_issuer.scheme and _sso_issuer.netloc:
+    _form_action.append(f"{_sso_issuer.scheme}://{_sso_issuer.netloc}")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # data: for the TOTP QR code of allauth MFA
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": _form_action,
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- i18n -------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -340,8 +388,15 @@ if env.bool("ESOUTIEN_HUEY_IMMEDIATE", default=False):
 
 # --- Product rules ----------------------------------------------------------
 ESOUTIEN_CONTEST_DAYS = env.int("ESOUTIEN_CONTEST_DAYS", default=7)
+ESOUTIEN_INVITATION_DAYS = env.int("ESOUTIEN_INVITATION_DAYS", default=7)
 ESOUTIEN_PAGE_SIZE = env.int("ESOUTIEN_PAGE_SIZE", default=25)
+# CNIL: access logs are kept six months to one year, then deleted (daily purge task).
+ESOUTIEN_AUDIT_RETENTION_DAYS = env.int("ESOUTIEN_AUDIT_RETENTION_DAYS", default=365)
 ESOUTIEN_DEMO_PASSWORD = env.str("ESOUTIEN_DEMO_PASSWORD", default="Demo-esoutien-2026!")
+# Base32 TOTP secret the demo staff accounts are enrolled with (demo data only).
+ESOUTIEN_DEMO_TOTP_SECRET = env.str(
+    "ESOUTIEN_DEMO_TOTP_SECRET", default="ESOUTIENDEMOTOTPSECRETXYZ234567A"
+)
 
 LOGGING = {
     "version": 1,

@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -5,13 +6,23 @@ from esoutien.accounts import sso_views
 from esoutien.accounts import views as account_views
 from esoutien.operations import views as operations_views
 
+# The admin logs in through allauth (rate limits, MFA), never with its own password form.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("esoutien.accounts.urls")),
+    # Before allauth's own route: the same view, with a clear page when the IdP is down.
+    path(
+        "accounts/oidc/<str:provider_id>/login/",
+        sso_views.provider_login,
+        name="sso_provider_login",
+    ),
     path("accounts/", include("allauth.urls")),
     path("sso/espace-operateurs/", sso_views.deep_link, name="sso_deep_link"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("portal/", include("esoutien.tickets.urls_portal")),
+    path("desk/audit/", include("esoutien.audit.urls")),
     path("desk/", include("esoutien.tickets.urls_desk")),
     path("admin/", admin.site.urls),
     path("healthz", operations_views.health, name="health"),

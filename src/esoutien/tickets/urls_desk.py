@@ -11,7 +11,7 @@ urlpatterns = [
     path("outbox/<int:email_id>/retry/", desk.outbox_retry, name="outbox_retry"),
     path(
         "tickets/<str:reference>/attachments/<int:attachment_id>/",
-        files.download,
+        files.desk_download,
         name="attachment",
     ),
 ]

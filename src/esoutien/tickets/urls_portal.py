@@ -14,7 +14,7 @@ urlpatterns = [
     path("tickets/<str:reference>/contest/", portal.ticket_contest, name="ticket_contest"),
     path(
         "tickets/<str:reference>/attachments/<int:attachment_id>/",
-        files.download,
+        files.portal_download,
         name="attachment",
     ),
 ]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from esoutien.accounts import access
 from esoutien.accounts.models import Operator, User
+from esoutien.audit.recorder import record
 from esoutien.core.errors import NotFound
 from esoutien.tickets import selectors
 from esoutien.tickets.models import Ticket
@@ -38,6 +39,7 @@ def _guard(check: Callable[[Any], bool]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not check(request.user):
+                record("permission_denied", request=request, outcome="refused", target=request.path)
                 return render(request, "accounts/no_access.html", status=403)
             return view(request, *args, **kwargs)
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest
 
 from esoutien.core.errors import NotFound
 from esoutien.tickets import selectors
+from esoutien.tickets.views.common import desk_required, operator_required
 
 
-@login_required
-def download(request: HttpRequest, reference: str, attachment_id: int) -> FileResponse:
+def _download(request: HttpRequest, reference: str, attachment_id: int) -> FileResponse:
     try:
         attachment = selectors.get_attachment(request.user, reference, attachment_id)
     except NotFound as exc:
@@ -23,5 +22,10 @@ def download(request: HttpRequest, reference: str, attachment_id: int) -> FileRe
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'; sandbox"
     return response
+
+
+# Each side checks its own role: the portal is for operator users, the desk for staff.
+portal_download = operator_required(_download)
+desk_download = desk_required(_download)

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandParser
@@ -272,6 +274,15 @@ class Command(BaseCommand):
                     **extra,
                 )
                 new += 1
+            if (
+                user.is_provider_staff
+                and not Authenticator.objects.filter(
+                    user=user, type=Authenticator.Type.TOTP
+                ).exists()
+            ):
+                # Staff must use TOTP; the demo enrols them with a published secret so a
+                # tester can add it to any authenticator app (never do this for real users).
+                TOTP.activate(user, settings.ESOUTIEN_DEMO_TOTP_SECRET)
             users[key] = user
         Team.objects.get(name=TEAM).members.add(users["agent"])
         return users, new
@@ -300,6 +311,9 @@ class Command(BaseCommand):
             f"tickets created ({seconds:.1f} s)."
         )
         self._say(f"Logins (password: {settings.ESOUTIEN_DEMO_PASSWORD}):")
+        self._say(
+            f"  provider staff also need a TOTP code: secret {settings.ESOUTIEN_DEMO_TOTP_SECRET}"
+        )
         for _key, email, _name, role, operator_code in USERS:
             where = f", {operator_code}" if operator_code else ""
             self._say(f"  {email:<30} {Role(role).label}{where}")

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
-import time
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from esoutien.operations.management.commands.serve import gunicorn_argv
+from esoutien.operations.management.commands.serve import (
+    gunicorn_argv,
+    port_is_free,
+    redirect_argv,
+    split_bind,
+    supervise,
+    warn_plain_http,
+)
 
 
 class Command(BaseCommand):
@@ -22,6 +27,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8443")
         parser.add_argument("--http", action="store_true")
+        parser.add_argument(
+            "--redirect-port",
+            type=int,
+            default=8080,
+            metavar="PORT",
+            help="Plain HTTP port that only redirects to HTTPS (0: none; skipped if taken).",
+        )
         parser.add_argument("--no-demo", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -33,6 +45,7 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         web = subprocess.Popen(gunicorn_argv(options["bind"], 2, 4, options["http"]))
         worker = subprocess.Popen([sys.executable, "-m", "esoutien", "worker"])
+        redirect = self._start_redirect(options)
         scheme = "http" if options["http"] else "https"
         port = options["bind"].rsplit(":", 1)[-1]
         self.stdout.write(
@@ -40,6 +53,10 @@ class Command(BaseCommand):
         )
         if scheme == "https":
             self.stdout.write("(local self-signed certificate: accept it in your browser)")
+        else:
+            warn_plain_http(self)
+        if redirect is not None:
+            self.stdout.write(f"http://localhost:{options['redirect_port']}/ redirects to HTTPS.")
         self.stdout.write(
             f"Mail is written to {settings.ESOUTIEN_MAIL_DIR}/ unless EMAIL_URL is set."
         )
@@ -48,24 +65,27 @@ class Command(BaseCommand):
                 "Demo logins (password: ESOUTIEN_DEMO_PASSWORD, default "
                 f"{settings.ESOUTIEN_DEMO_PASSWORD!r}):\n"
                 "  alice@alfa.example (operator ALFA)   bob@brav.example (operator BRAV)\n"
-                "  agent@provider.example   supervisor@provider.example   admin@provider.example"
+                "  agent@provider.example   supervisor@provider.example   admin@provider.example\n"
+                "  (staff also need a TOTP code; demo secret "
+                f"{settings.ESOUTIEN_DEMO_TOTP_SECRET}: oathtool --totp -b <secret>)"
             )
         self.stdout.write("Press Ctrl-C to stop.\n")
-        stopping = False
+        supervise([web, worker], [redirect] if redirect is not None else [])
 
-        def stop(*_: Any) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        while not stopping and web.poll() is None and worker.poll() is None:
-            time.sleep(0.5)
-        for process in (web, worker):
-            if process.poll() is None:
-                process.terminate()
-        for process in (web, worker):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    def _start_redirect(self, options: dict[str, Any]) -> subprocess.Popen[bytes] | None:
+        """The plain-HTTP redirect port, unless disabled, not applicable or already taken."""
+        port = options["redirect_port"]
+        if not port or options["http"]:
+            return None
+        try:
+            host, https_port = split_bind(options["bind"])
+        except CommandError as error:
+            self.stderr.write(f"No HTTP redirect port: {error}")
+            return None
+        if not port_is_free(host, port):
+            self.stderr.write(
+                f"No HTTP redirect port: {host}:{port} is already in use "
+                "(choose another with --redirect-port, or 0 for none)."
+            )
+            return None
+        return subprocess.Popen(redirect_argv(host, port, https_port))

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from esoutien.audit import views
+
+app_name = "audit"
+urlpatterns = [
+    path("", views.event_list, name="list"),
+    path("export.csv", views.event_export, name="export"),
+]

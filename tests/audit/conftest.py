@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.factories import AdministratorFactory
+
+PASSWORD = "Un-Mot-de-passe-42!"
+
+
+@pytest.fixture(autouse=True)
+def _plain_static(settings: Any) -> None:
+    # Pages render {% static %}; tests do not run collectstatic, so no manifest exists.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.ESOUTIEN_BASE_URL = "http://testserver"
+
+
+@pytest.fixture
+def administrator(db: None) -> Any:
+    return AdministratorFactory(
+        email="admin@fournisseur.example", full_name="Ada Admin", is_superuser=True
+    )
