@@ -328,3 +328,8 @@ def test_french_by_default_and_english_for_users_who_prefer_it(
     ticket = file_ticket(alice, alfa, esav)
     ack = OutboundEmail.objects.get(thread_key=ticket.reference)
     assert ack.language == "en" and "Acknowledgement" in ack.subject
+
+
+def test_pages_are_french_whatever_the_browser_prefers(client: Any) -> None:
+    page = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "Se connecter" in html.unescape(page.content.decode())

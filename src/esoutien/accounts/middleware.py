@@ -1,4 +1,4 @@
-"""Activate the signed-in user's preferred language unless they chose one this session."""
+"""Language choice and the staff MFA requirement."""
 
 from __future__ import annotations
 
@@ -15,7 +15,11 @@ from esoutien.accounts import access
 
 
 class UserLanguageMiddleware:
-    """Runs before LocaleMiddleware; seeds the language cookie from the user's preference."""
+    """Runs before LocaleMiddleware: French first, whatever the browser says.
+
+    The language is the one chosen with the switch (cookie), else the signed-in user's
+    preference, else French; the browser's Accept-Language is not consulted.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -29,9 +33,7 @@ class UserLanguageMiddleware:
             user = get_user(request)
             # AuthenticationMiddleware reuses this instead of loading the user again.
             request._cached_user = user  # type: ignore[attr-defined]
-            language = getattr(user, "language", None)
-            if language:
-                request.COOKIES[cookie] = language
+            request.COOKIES[cookie] = getattr(user, "language", None) or settings.LANGUAGE_CODE
         return self.get_response(request)
 
 
