@@ -135,8 +135,8 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 name="operator_roles_have_operator",
                 condition=(
-                    models.Q(role__in=list(OPERATOR_ROLES), operator__isnull=False)
-                    | models.Q(role__in=list(PROVIDER_ROLES), operator__isnull=True)
+                    models.Q(role__in=sorted(OPERATOR_ROLES), operator__isnull=False)
+                    | models.Q(role__in=sorted(PROVIDER_ROLES), operator__isnull=True)
                 ),
             )
         ]

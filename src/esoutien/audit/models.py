@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from esoutien.audit.actions import action_label, outcome_label
+from esoutien.core.models import AppendOnlyModel
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -20,7 +21,7 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         raise ValueError("Audit events are append-only.")
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     created_at = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
     action = models.CharField(_("action"), max_length=50, db_index=True)
     outcome = models.CharField(_("outcome"), max_length=20, default="success")
@@ -49,11 +50,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.actor_email}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise ValueError("Audit events are append-only.")
-        super().save(*args, **kwargs)
 
     @property
     def action_label(self) -> str:

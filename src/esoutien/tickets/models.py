@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from esoutien.core.models import AppendOnlyModel
 from esoutien.core.storage import get_private_storage
 from esoutien.tickets.states import FINAL_STATUSES, OPEN_STATUSES, Status
 
@@ -134,7 +133,7 @@ class EventKind(models.TextChoices):
     ATTACHMENT = "attachment", _("Attachment")
 
 
-class TicketEvent(models.Model):
+class TicketEvent(AppendOnlyModel):
     """One line of a ticket's timeline. Never updated or deleted: the audit trail."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
@@ -164,12 +163,6 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # Append-only: an existing row is never rewritten.
-        if self.pk is not None and not self._state.adding:
-            raise ValueError("Ticket events are append-only.")
-        super().save(*args, **kwargs)
 
 
 class AttachmentKind(models.TextChoices):

@@ -55,7 +55,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'user',
                 'verbose_name_plural': 'users',
                 'ordering': ['email'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('operator__isnull', False), ('role__in', ['operator_manager', 'operator_member'])), models.Q(('operator__isnull', True), ('role__in', ['agent', 'administrator', 'supervisor'])), _connector='OR'), name='operator_roles_have_operator')],
+                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('operator__isnull', False), ('role__in', ['operator_manager', 'operator_member'])), models.Q(('operator__isnull', True), ('role__in', ['administrator', 'agent', 'supervisor'])), _connector='OR'), name='operator_roles_have_operator')],
             },
             managers=[
                 ('objects', esoutien.accounts.models.UserManager()),
