@@ -160,3 +160,22 @@ def test_off_site_next_is_not_followed_after_login(client: Any, alfa: Any) -> No
     )
     assert response.status_code == 302
     assert "evil.example" not in response["Location"]
+
+
+def test_password_reset_mail_goes_through_the_outbox_even_with_the_relay_down(
+    client: Any, alfa: Any, settings: Any
+) -> None:
+    from esoutien.mail import outbound
+    from esoutien.mail.models import OutboundEmail
+    from tests.support import free_port
+
+    user = UserFactory(email="erin@alfa.example", operator=alfa, password=PASSWORD)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens
+    response = client.post(reverse("account_reset_password"), {"email": user.email})
+    assert response.status_code == 302  # the person is told the mail is on its way
+    mail = OutboundEmail.objects.get(to=user.email)
+    assert "/accounts/password/reset/key/" in mail.text_body
+    outbound.deliver_due()
+    mail.refresh_from_db()
+    assert mail.status == "queued" and mail.attempts == 1  # kept for a later attempt

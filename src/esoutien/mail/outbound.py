@@ -69,7 +69,39 @@ def queue_email(
     with_reply_address: bool = True,
     dedupe_key: str | None = None,
 ) -> OutboundEmail | None:
-    """Write one message to the outbox; it is sent after the surrounding transaction commits.
+    """Render ``mail/<template>/`` and write the message to the outbox (see queue_message)."""
+    if dedupe_key and OutboundEmail.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    subject, text, html = _render(template, context, language)
+    return queue_message(
+        kind=kind,
+        to=to,
+        subject=subject,
+        text_body=text,
+        html_body=html,
+        language=language,
+        thread_key=thread_key,
+        attachments=attachments,
+        with_reply_address=with_reply_address,
+        dedupe_key=dedupe_key,
+    )
+
+
+def queue_message(
+    *,
+    kind: str,
+    to: Iterable[str],
+    subject: str,
+    text_body: str,
+    html_body: str = "",
+    language: str = "fr",
+    thread_key: str = "",
+    attachments: Iterable[MailAttachment] = (),
+    with_reply_address: bool = True,
+    dedupe_key: str | None = None,
+) -> OutboundEmail | None:
+    """Write one already-built message to the outbox; it is sent after the surrounding
+    transaction commits.
 
     Returns None when ``to`` is empty, or when ``dedupe_key`` was already used (each
     recipient gets each announcement once).
@@ -79,7 +111,6 @@ def queue_email(
         return None
     if dedupe_key and OutboundEmail.objects.filter(dedupe_key=dedupe_key).exists():
         return None
-    subject, text, html = _render(template, context, language)
     in_reply_to, references = "", ""
     if thread_key:
         earlier = list(
@@ -95,9 +126,9 @@ def queue_email(
         thread_key=thread_key,
         kind=kind,
         to="\n".join(recipients),
-        subject=subject[:300],
-        text_body=text,
-        html_body=html,
+        subject=" ".join(subject.split())[:300],
+        text_body=text_body,
+        html_body=html_body,
         attachments=[asdict(a) for a in attachments],
         language=language,
         message_id=make_msgid(idstring=kind.replace("_", "-"), domain=_domain()),
