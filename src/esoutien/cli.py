@@ -8,9 +8,27 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "esoutien.config.settings")
-    from django.core.management import execute_from_command_line
+    argv = list(sys.argv)
+    if argv[1:2] == ["mail-replay"]:  # the name the docs use; Django's command is mail_replay
+        argv[1] = "mail_replay"
+    if argv[1:2] != ["mailgate"]:
+        from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+        execute_from_command_line(argv)
+        return
+    # An MTA pipe: whatever goes wrong before the message is stored (settings, database,
+    # imports) must be EX_TEMPFAIL (75) so the MTA keeps the message and retries.
+    try:
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(argv)
+    except SystemExit:
+        raise
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        sys.exit(75)
 
 
 if __name__ == "__main__":

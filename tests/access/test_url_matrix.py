@@ -20,18 +20,27 @@ ticket or a logout cannot change what the next request sees.
 
 Adding a URL: give it a rule in ``RULES`` (by its name; by its route if it has none); if it
 takes parameters no other URL takes, teach ``TARGETS`` how to build them, with an object of
-each operator and a missing one. When the API (``/api/v1``) arrives its routes show up here
-by themselves and fail until they have rules; a token-authenticated API answers 401 (not a
-login redirect) to anonymous callers, which will want kinds of its own.
+each operator and a missing one (``ENDPOINT_TARGETS`` when one URL needs objects of its own).
+
+The REST API (``/api/v1``) is in the matrix with the browser session of each actor (its
+bearer tokens have their own isolation matrix in ``tests/api/test_isolation.py``). Anonymous
+callers get 401, not a login redirect. Its schema (``openapi.json``) and interactive docs are
+public: they describe the contract, hold no data, and an operator's developer reads them
+before having a token. Its unsafe operations are sent with a valid JSON body (``Rule.json``)
+or a file (``Rule.upload``), so that what answers is the access rule, not body validation.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
+import json
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,10 +60,20 @@ from django.views.generic import RedirectView
 
 from esoutien.accounts import invitations
 from esoutien.accounts.models import Role
-from esoutien.mail.models import OutboundEmail
-from esoutien.tickets import services
+from esoutien.api.tokens import create_token
+from esoutien.mail.models import InboundEmail, InboundStatus, OutboundEmail
+from esoutien.tickets import services, workflow
 from esoutien.tickets.models import Attachment, Ticket
-from tests.factories import AdministratorFactory, AgentFactory, ManagerFactory, file_ticket
+from esoutien.tickets.states import Status
+from esoutien.webhooks import endpoints as webhook_endpoints
+from esoutien.webhooks.models import PayloadFormat, WebhookDelivery, WebhookEndpoint
+from tests.factories import (
+    AdministratorFactory,
+    AgentFactory,
+    ManagerFactory,
+    file_ticket,
+    set_status,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -144,6 +163,7 @@ class Target:
     exists: bool = True  # False: designates nothing (the 404 every refusal must look like)
     internal: bool = False  # visible to the desk only (an internal note's attachment)
     baseline: bool = False  # the plain missing object every other 404 must look like
+    owner: str | None = None  # the actor key of the person owning a personal object
 
 
 NO_OBJECT = Target("-")
@@ -248,6 +268,59 @@ def _administrator_not_found(actor: Actor, target: Target) -> str:
     return NOT_FOUND if actor.role == Role.ADMINISTRATOR else ADMIN_LOGIN
 
 
+def _api(actor: Actor, target: Target) -> str:
+    if actor.anonymous:
+        return UNAUTHORIZED
+    if actor.operator_user:
+        return _own_operator_object(actor, target)
+    # Provider staff: as on the desk, agents see the tickets of their teams' e-services.
+    return _desk(actor, target)
+
+
+def _api_operator(actor: Actor, target: Target) -> str:
+    """Operator users' actions on their tickets; staff who may see the ticket get 403."""
+    outcome = _api(actor, target)
+    if outcome == ALLOWED and not actor.operator_user:
+        return FORBIDDEN
+    return outcome
+
+
+def _api_not_found(actor: Actor, target: Target) -> str:
+    return NOT_FOUND
+
+
+def _owner(actor: Actor, target: Target) -> str:
+    if actor.anonymous:
+        return LOGIN
+    return ALLOWED if target.owner == actor.key else NOT_FOUND
+
+
+def _desk_mail(actor: Actor, target: Target) -> str:
+    """A received message: as ``desk``, except that one naming no ticket (no e-service) is for
+    every desk user to triage, agents included."""
+    if target is not NO_OBJECT and target.exists and target.eservice is None:
+        if actor.anonymous:
+            return LOGIN
+        return ALLOWED if actor.desk_user else FORBIDDEN
+    return _desk(actor, target)
+
+
+def _api_manager(actor: Actor, target: Target) -> str:
+    if actor.anonymous:
+        return UNAUTHORIZED
+    if actor.role == Role.ADMINISTRATOR:
+        return ALLOWED if target is NO_OBJECT or target.exists else NOT_FOUND
+    if actor.role != Role.OPERATOR_MANAGER:
+        return FORBIDDEN
+    return _own_operator_object(actor, target)
+
+
+def _api_own_manager(actor: Actor, target: Target) -> str:
+    if actor.anonymous:
+        return UNAUTHORIZED
+    return ALLOWED if actor.role == Role.OPERATOR_MANAGER else FORBIDDEN
+
+
 KINDS: dict[str, Callable[[Actor, Target], str]] = {
     # Anyone, signed in or not (login page, password reset, health check...).
     "public": _public,
@@ -284,6 +357,26 @@ KINDS: dict[str, Callable[[Actor, Target], str]] = {
     "administrator_refused": _administrator_refused,
     # Admin URLs that lead nowhere even for administrators.
     "administrator_not_found": _administrator_not_found,
+    # The REST API with a browser session: 401 to anonymous callers; operator users on their
+    # operator's tickets, staff on their e-services' (others: the same 404 as a missing one).
+    "api": _api,
+    # API operations of the operator side only (status inquiry): staff get 403 on tickets
+    # they may see, 404 on the others.
+    "api_operator": _api_operator,
+    # django-ninja's root URL: it only anchors reverse(), and answers 404 to everyone.
+    "api_not_found": _api_not_found,
+    # A person's own object (an API token): its owner only; anyone else gets a 404.
+    "owner": _owner,
+    # The desk's quarantined mail: desk users; an agent sees the messages naming no ticket
+    # and those naming a ticket of the agent's e-services (others: the same 404).
+    "desk_mail": _desk_mail,
+    # Operator-owned settings through the API (webhooks): 401 to anonymous callers; an
+    # operator's managers on their own operator's, administrators on every operator's; anyone
+    # else 403, even for a missing object.
+    "api_manager": _api_manager,
+    # An operator's managers for their own operator, where the operator is not named (TMF621
+    # hub registration): 401 to anonymous callers, 403 to everyone else, administrators too.
+    "api_own_manager": _api_own_manager,
 }
 
 
@@ -294,6 +387,8 @@ class Rule:
     query: str = ""
     why: str = ""
     by: str = ""  # SHADOWED: the pattern that answers this one's URLs
+    json: dict[str, Any] | None = None  # an API body, sent as application/json
+    upload: bool = False  # an API upload: one small text file in the multipart field "files"
 
 
 # A pattern no request can reach: an earlier one (``by``) answers all its URLs. The matrix
@@ -327,6 +422,16 @@ RULES: dict[str, Rule] = {
     "desk:ticket_action": Rule("desk", method="POST"),
     "desk:outbox_retry": Rule("desk", method="POST"),
     "desk:attachment": Rule("desk"),
+    "desk:quarantine": Rule("desk"),
+    "desk:quarantine_detail": Rule("desk_mail"),
+    "desk:quarantine_action": Rule("desk_mail", method="POST"),
+    # --- Webhooks: an operator's managers, on their own operator's endpoints (administrators
+    # manage them through the API)
+    "webhooks:list": Rule("manager"),
+    "webhooks:detail": Rule("manager"),
+    "webhooks:active": Rule("manager", method="POST"),
+    "webhooks:delete": Rule("manager", method="POST"),
+    "webhooks:redeliver": Rule("manager", method="POST"),
     "audit:list": Rule("supervisor"),
     "audit:export": Rule("supervisor"),
     # --- django-allauth (/accounts/...): accounts, 2FA, user sessions, single sign-on
@@ -375,10 +480,89 @@ RULES: dict[str, Rule] = {
         "administrator", query="?app_label=catalogue&model_name=subscription&field_name=operator"
     ),
     "admin/(?P<url>.*)$": Rule("administrator_not_found", why="the admin's catch-all"),
+    # --- Personal API tokens ("Accès API")
+    "api_tokens": Rule("authenticated"),
+    "api_token_revoke": Rule("owner", method="POST"),
+    # --- The REST API (/api/v1), with the browser session
+    "api-1:openapi-json": Rule("public", why="the contract, no data"),
+    "api-1:openapi-view": Rule("public", why="interactive docs of the contract, no data"),
+    "api-1:api-root": Rule("api_not_found"),
+    "api-1:list_eservices": Rule("api"),
+    "api-1:list_tickets": Rule("api"),
+    "api-1:create_ticket": Rule(
+        "api",
+        method="POST",
+        json={
+            "eservice": "esav",
+            "kind": "incident",
+            "severity": "minor",
+            "subject": "Matrice",
+            "description": "Matrice d'accès",
+            "contact_email": "noc@example.com",
+            "operator": "ALFA",  # staff file on behalf; operator users always for their own
+        },
+    ),
+    "api-1:ticket_detail": Rule("api"),
+    "api-1:list_events": Rule("api"),
+    "api-1:add_comment": Rule("api", method="POST", json={"body": "Bonjour"}),
+    "api-1:status_inquiry": Rule("api_operator", method="POST", json={"body": "Des nouvelles ?"}),
+    "api-1:list_attachments": Rule("api"),
+    "api-1:upload_attachments": Rule("api", method="POST", upload=True),
+    "api-1:attachment_download": Rule("api"),
+    "api-1:ticket_report": Rule("api", why="targets: resolved tickets (ENDPOINT_TARGETS)"),
+    "api-1:transition": Rule(
+        "api", method="POST", json={"action": "cancel"}, why="both sides may cancel"
+    ),
+    "api-1:list_webhooks": Rule("api_manager"),
+    "api-1:create_webhook": Rule(
+        "api_manager",
+        method="POST",
+        json={
+            "url": "https://oss.example.com/hooks",
+            "events": ["ticket.created"],
+            "operator": "ALFA",  # administrators name it; managers always for their own
+        },
+    ),
+    "api-1:webhook_detail": Rule("api_manager"),
+    "api-1:update_webhook": Rule("api_manager", method="PATCH", json={"active": False}),
+    "api-1:delete_webhook": Rule("api_manager", method="DELETE"),
+    "api-1:webhook_deliveries": Rule("api_manager"),
+    "api-1:redeliver_delivery": Rule("api_manager", method="POST"),
+    # --- The TM Forum TMF621 facade: its contract and docs are public like /api/v1's
+    "tmf621:openapi-json": Rule("public", why="the contract, no data"),
+    "tmf621:openapi-view": Rule("public", why="interactive docs of the contract, no data"),
+    "tmf621:api-root": Rule("api_not_found"),
+    "tmf621:list_trouble_tickets": Rule("api"),
+    "tmf621:retrieve_trouble_ticket": Rule("api", why="id: the ticket's reference"),
+    "tmf621:patch_trouble_ticket": Rule(
+        "api", method="PATCH", json={"note": [{"text": "Matrice"}]}, why="adds a note"
+    ),
+    "tmf621:create_trouble_ticket": Rule(
+        "api",
+        method="POST",
+        json={
+            "name": "Matrice",
+            "description": "Matrice d'accès",
+            "severity": "Minor",
+            "ticketType": "incident",
+            # staff file on behalf of the customer party; operator users always for their own
+            "relatedParty": [{"role": "customer", "id": "ALFA"}],
+            "troubleTicketCharacteristic": [{"name": "eservice", "value": "esav"}],
+        },
+    ),
+    "tmf621:register_listener": Rule(
+        "api_own_manager",
+        method="POST",
+        json={"callback": "https://oss.example.net/tmf/listener"},
+        why="a listener is one of the caller's operator's webhooks",
+    ),
+    "tmf621:unregister_listener": Rule(
+        "api_manager", method="DELETE", why="a listener is a webhook: as api-1:delete_webhook"
+    ),
 }
 
-# Read-only ModelAdmins (the audit log, the outbox, tickets and their timeline): administrators
-# may look, nobody may add or delete through the admin site.
+# Read-only ModelAdmins (the audit log, the outbox, tickets and their timeline, webhook endpoints
+# and deliveries): administrators may look, nobody may add or delete through the admin site.
 READ_ONLY_ADMINS = [
     "audit_auditevent",
     "mail_outboundemail",
@@ -386,6 +570,8 @@ READ_ONLY_ADMINS = [
     "tickets_ticketevent",
     "tickets_attachment",
     "tickets_resolutionreport",
+    "webhooks_webhookendpoint",
+    "webhooks_webhookdelivery",
 ]
 for _model in READ_ONLY_ADMINS:
     RULES[f"admin:{_model}_add"] = Rule("administrator_refused", why="read-only in the admin")
@@ -561,10 +747,56 @@ class World:
     attachments: list[tuple[Ticket, Attachment]]
     internal_attachment: tuple[Ticket, Attachment]
     invitation_path: str
+    resolved: list[Ticket]  # with a resolution report
+    tokens: dict[str, int]  # an API token id per actor key
+    webhooks: list[tuple[WebhookEndpoint, WebhookDelivery]]  # ALFA's, BRAV's; a delivery each
+    listeners: list[WebhookEndpoint]  # TMF621 hub listeners: ALFA's, BRAV's
+    quarantined: list[tuple[InboundEmail, Ticket | None]]  # and the ticket each one names
 
 
 def _upload(name: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, b"ping timeout", content_type="text/plain")
+
+
+def _quarantined_mail(sender: str, subject: str, ticket: Ticket | None) -> InboundEmail:
+    """A received message the pipeline put in quarantine (stored as mail/inbound stores)."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "support@fournisseur.example"
+    message["Subject"] = f"Re: [{ticket.reference}] {subject}" if ticket else subject
+    message["Message-ID"] = f"<{uuid.uuid4()}@matrice.example>"
+    message.set_content("Le lien est coupé depuis ce matin.")
+    raw = message.as_bytes()
+    return InboundEmail.objects.create(
+        raw=raw,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        message_id=message["Message-ID"],
+        envelope_sender=sender,
+        envelope_recipients="support@fournisseur.example",
+        transport="smtp",
+        status=InboundStatus.QUARANTINED,
+        reason="unverified_sender" if ticket else "not_a_reply",
+        sender=sender,
+        subject=str(message["Subject"]),
+        thread_key=ticket.reference if ticket else "",
+    )
+
+
+def _first_delivery(endpoint: WebhookEndpoint) -> WebhookDelivery:
+    delivery = endpoint.deliveries.order_by("pk").first()
+    assert delivery is not None, f"no delivery queued for the webhook to {endpoint.url}"
+    return delivery
+
+
+def _webhook(actor: Any, operator: Any, *, url: str, tmf: bool = False) -> WebhookEndpoint:
+    """An endpoint registered as the portal and the API do (a TMF621 listener as the hub)."""
+    endpoint, _secret = webhook_endpoints.create_endpoint(
+        actor, operator.pk, url=url, event_types=["ticket.created"]
+    )
+    if tmf:
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(payload_format=PayloadFormat.TMF621)
+        endpoint.refresh_from_db()
+    return endpoint
 
 
 SSO_ISSUER = "https://idp.espace-operateurs.example"
@@ -601,6 +833,7 @@ def _sso_configured(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def world(
     _sso_configured: None,
+    fake_pdf: bytes,
     alfa: Any,
     brav: Any,
     esav: Any,
@@ -619,6 +852,11 @@ def world(
     for user in (agent_esav, supervisor, administrator):
         # Enrolled as allauth enrols: TOTP and recovery codes.
         RecoveryCodes.activate(user)
+    # Registered before the tickets are filed: each gets a delivery (ticket.created).
+    webhooks = [
+        _webhook(manager, alfa, url="https://oss.alfa.example/hooks"),
+        _webhook(administrator, brav, url="https://oss.brav.example/hooks"),
+    ]
     tickets = [
         file_ticket(alice, alfa, esav, files=[_upload("alfa-esav.txt")]),
         file_ticket(bob, brav, esav, files=[_upload("brav-esav.txt")]),
@@ -632,19 +870,39 @@ def world(
         manager, email="ines@alfa.example", full_name="Inès Invitée", role=Role.OPERATOR_MEMBER
     )
     Group.objects.create(name="Lecteurs")
+    resolved = []
+    for user, operator in ((alice, alfa), (bob, brav)):
+        ticket = set_status(file_ticket(user, operator, esav), Status.IN_PROGRESS)
+        workflow.resolve(ticket, supervisor, cause="c", actions_taken="a", summary="s")
+        resolved.append(ticket)
+    listeners = [
+        _webhook(manager, alfa, url="https://oss.alfa.example/tmf/listener", tmf=True),
+        _webhook(administrator, brav, url="https://oss.brav.example/tmf/listener", tmf=True),
+    ]
+    quarantined = [
+        (_quarantined_mail("nouveau@client.example", "Panne à Luçon", None), None),
+        (_quarantined_mail("mallory@evil.example", "Relance", tickets[0]), tickets[0]),
+        (_quarantined_mail("mallory@evil.example", "Relance", tickets[2]), tickets[2]),
+    ]
+    users = {
+        "alice": alice,
+        "alfa_manager": manager,
+        "bob": bob,
+        "agent_esav": agent_esav,
+        "supervisor": supervisor,
+        "administrator": administrator,
+    }
     return World(
-        users={
-            "alice": alice,
-            "alfa_manager": manager,
-            "bob": bob,
-            "agent_esav": agent_esav,
-            "supervisor": supervisor,
-            "administrator": administrator,
-        },
+        users=users,
         tickets=tickets,
         attachments=attachments,
         internal_attachment=(tickets[0], note.attachments.get()),
         invitation_path=invitations.invitation_path(invitee),
+        resolved=resolved,
+        tokens={key: create_token(user, "matrix")[0].pk for key, user in users.items()},
+        webhooks=[(e, _first_delivery(e)) for e in webhooks],
+        listeners=listeners,
+        quarantined=quarantined,
     )
 
 
@@ -764,6 +1022,100 @@ def _admin_view_on_site(world: World, endpoint: Endpoint) -> list[Target]:
     return [Target("a ticket", {"content_type_id": content_type.pk, "object_id": ticket.pk})]
 
 
+def _resolved_tickets(world: World, endpoint: Endpoint) -> list[Target]:
+    return [_ticket_target(t, f"resolved {t.operator.code} ticket") for t in world.resolved] + [
+        _missing("ticket", reference=MISSING_REFERENCE)
+    ]
+
+
+def _tmf_tickets(world: World, endpoint: Endpoint) -> list[Target]:
+    """TMF621 names a trouble ticket ``id``: our reference."""
+    return [
+        dataclasses.replace(t, kwargs={"id": t.kwargs["reference"]})
+        for t in _tickets(world, endpoint)
+    ]
+
+
+def _tokens(world: World, endpoint: Endpoint) -> list[Target]:
+    return [
+        Target(f"{key}'s API token", {"token_id": world.tokens[key]}, owner=key)
+        for key in ("alice", "bob", "supervisor")
+    ] + [_missing("token", token_id=MISSING_ID)]
+
+
+def _webhook_target(endpoint: WebhookEndpoint, label: str = "", **kwargs: Any) -> Target:
+    code = endpoint.operator.code
+    return Target(label or f"{code} webhook", {"endpoint_id": endpoint.pk, **kwargs}, operator=code)
+
+
+def _webhooks(world: World, endpoint: Endpoint) -> list[Target]:
+    return [_webhook_target(e) for e, _ in world.webhooks] + [
+        _missing("webhook", endpoint_id=MISSING_ID)
+    ]
+
+
+def _deliveries(world: World, endpoint: Endpoint) -> list[Target]:
+    targets = [
+        _webhook_target(e, f"delivery of the {e.operator.code} webhook", delivery_id=d.delivery_id)
+        for e, d in world.webhooks
+    ]
+    (alfa_webhook, _), (_, brav_delivery) = world.webhooks
+    targets.append(
+        _missing(
+            "pairing: BRAV delivery under the ALFA webhook",
+            baseline=False,
+            endpoint_id=alfa_webhook.pk,
+            delivery_id=brav_delivery.delivery_id,
+        )
+    )
+    targets.append(
+        _missing("delivery", endpoint_id=alfa_webhook.pk, delivery_id=uuid.UUID(int=MISSING_ID))
+    )
+    return targets
+
+
+def _listeners(world: World, endpoint: Endpoint) -> list[Target]:
+    """TMF621 hub listeners (``id``: the webhook's id); a plain webhook is no listener."""
+    alfa_webhook, _ = world.webhooks[0]
+    return [
+        Target(f"{e.operator.code} TMF621 listener", {"id": e.pk}, operator=e.operator.code)
+        for e in world.listeners
+    ] + [
+        _missing("listener: the ALFA plain webhook", baseline=False, id=alfa_webhook.pk),
+        _missing("listener", id=MISSING_ID),
+    ]
+
+
+def _inbound_target(mail: InboundEmail, ticket: Ticket | None, **kwargs: Any) -> Target:
+    if ticket is None:
+        return Target("quarantined mail naming no ticket", {"inbound_id": mail.pk, **kwargs})
+    return Target(
+        f"quarantined mail naming the {ticket.operator.code} ticket on {ticket.eservice.code}",
+        {"inbound_id": mail.pk, **kwargs},
+        operator=ticket.operator.code,
+        eservice=ticket.eservice.code,
+    )
+
+
+def _quarantined(world: World, endpoint: Endpoint) -> list[Target]:
+    return [_inbound_target(mail, ticket) for mail, ticket in world.quarantined] + [
+        _missing("mail", inbound_id=MISSING_ID)
+    ]
+
+
+# Sent with no data: "attach" then names no ticket and the page says so (a redirect back), so
+# what answers is the access rule; every action is rolled back after its request.
+QUARANTINE_ACTIONS = ["attach", "release", "discard"]
+
+
+def _quarantine_actions(world: World, endpoint: Endpoint) -> list[Target]:
+    return [
+        dataclasses.replace(t, label=f"{t.label} [{action}]", kwargs={**t.kwargs, "action": action})
+        for action in QUARANTINE_ACTIONS
+        for t in _quarantined(world, endpoint)
+    ]
+
+
 def _fixed(label: str, **kwargs: Any) -> Callable[[World, Endpoint], list[Target]]:
     return lambda world, endpoint: [Target(label, kwargs)]
 
@@ -786,10 +1138,26 @@ TARGETS: dict[frozenset[str], Callable[[World, Endpoint], list[Target]]] = {
     frozenset({"content_type_id", "object_id"}): _admin_view_on_site,
     frozenset({"app_label"}): _fixed("the tickets app", app_label="tickets"),
     frozenset({"url"}): _fixed("an unknown admin page", url="nope/"),
+    frozenset({"token_id"}): _tokens,
+    frozenset({"endpoint_id"}): _webhooks,
+    frozenset({"endpoint_id", "delivery_id"}): _deliveries,
+    frozenset({"inbound_id"}): _quarantined,
+    frozenset({"inbound_id", "action"}): _quarantine_actions,
+}
+
+# Test arguments of one URL, by its key, when its objects are not those of its parameters'
+# (the resolution report exists for resolved tickets only).
+ENDPOINT_TARGETS: dict[str, Callable[[World, Endpoint], list[Target]]] = {
+    "api-1:ticket_report": _resolved_tickets,
+    "tmf621:retrieve_trouble_ticket": _tmf_tickets,
+    "tmf621:patch_trouble_ticket": _tmf_tickets,
+    "tmf621:unregister_listener": _listeners,
 }
 
 
 def targets_for(world: World, endpoint: Endpoint) -> list[Target]:
+    if endpoint.key in ENDPOINT_TARGETS:
+        return ENDPOINT_TARGETS[endpoint.key](world, endpoint)
     if not endpoint.params:
         return [NO_OBJECT]
     provider = TARGETS.get(endpoint.params)
@@ -818,11 +1186,25 @@ class Answer:
     error: str = ""
 
 
-def _request(client: Client, method: str, path: str) -> Answer:
+def _send(client: Client, rule: Rule, path: str) -> HttpResponseBase:
+    if rule.method == "GET":
+        return client.get(path)
+    if rule.json is not None:
+        return client.generic(
+            rule.method, path, json.dumps(rule.json), content_type="application/json"
+        )
+    if rule.upload:
+        return client.post(path, {"files": [_upload("matrice.txt")]})
+    if rule.method == "POST":
+        return client.post(path, {})
+    return client.generic(rule.method, path)
+
+
+def _request(client: Client, rule: Rule, path: str) -> Answer:
     """One request whose effects (database, cookies) are undone afterwards."""
     cookies = copy.deepcopy(client.cookies)
     with transaction.atomic():
-        response = client.get(path) if method == "GET" else client.post(path, {})
+        response = _send(client, rule, path)
         if response.status_code in (301, 302) and urlsplit(response["Location"]).path == "/admin/":
             # AdminSite.admin_view sends some refusals (the logout) to the admin index, which
             # sends anyone but an administrator on to its login page: follow that one hop.
@@ -909,7 +1291,7 @@ def test_url_matrix(actor: Actor, world: World) -> None:
                 f"/{match.route}: fix its arguments ({target.kwargs})"
             )
             expected = KINDS[rule.kind](actor, target)
-            answer = _request(client, rule.method, path + rule.query)
+            answer = _request(client, rule, path + rule.query)
             if answer.outcome != expected:
                 failures.append(
                     f"{rule.method} {path}{rule.query} ({endpoint.key}, {target.label}) "

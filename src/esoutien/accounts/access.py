@@ -95,3 +95,16 @@ def may_manage_operator_users(user: Any, operator_id: int | None) -> bool:
     if user.role == Role.ADMINISTRATOR:
         return True
     return bool(user.role == Role.OPERATOR_MANAGER and user.operator_id == operator_id)
+
+
+def managed_operator_scope(user: Any) -> Q | None:
+    """The operator-owned objects ``user`` manages, as a filter on ``operator_id`` (webhook
+    endpoints...): an operator manager's own operator's, an administrator's all. None for
+    anyone else, who manages nothing and is refused (403)."""
+    if not _active(user):
+        return None
+    if user.role == Role.ADMINISTRATOR:
+        return Q()
+    if user.role == Role.OPERATOR_MANAGER and user.operator_id is not None:
+        return Q(operator_id=user.operator_id)
+    return None

@@ -43,6 +43,15 @@ ACTIONS: dict[str, Promise] = {
     "admin_change": pgettext_lazy("audit", "Administrative change"),
     "api_token_created": pgettext_lazy("audit", "API token created"),
     "api_token_revoked": pgettext_lazy("audit", "API token revoked"),
+    "webhook_created": pgettext_lazy("audit", "Webhook created"),
+    "webhook_updated": pgettext_lazy("audit", "Webhook changed"),
+    "webhook_enabled": pgettext_lazy("audit", "Webhook enabled"),
+    "webhook_disabled": pgettext_lazy("audit", "Webhook disabled"),
+    "webhook_deleted": pgettext_lazy("audit", "Webhook deleted"),
+    # Received mail in quarantine (desk)
+    "quarantine_attached": pgettext_lazy("audit", "Quarantined mail attached to a ticket"),
+    "quarantine_released": pgettext_lazy("audit", "Quarantined mail processed again"),
+    "quarantine_discarded": pgettext_lazy("audit", "Quarantined mail discarded"),
     # The audit log itself
     "audit_exported": pgettext_lazy("audit", "Audit log exported"),
     "audit_purged": pgettext_lazy("audit", "Audit log purged"),

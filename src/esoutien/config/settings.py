@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "huey.contrib.djhuey",
+    "ninja",  # serves Swagger UI from /static/, as the CSP requires
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -57,8 +58,10 @@ INSTALLED_APPS = [
     "esoutien.audit",
     "esoutien.catalogue",
     "esoutien.mail",
+    "esoutien.webhooks",
     "esoutien.tickets",
     "esoutien.operations",
+    "esoutien.api",
 ]
 
 MIDDLEWARE = [
@@ -76,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "esoutien.api.middleware.ApiBodyLimitMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "esoutien.accounts.middleware.StaffMfaMiddleware",
 ]
@@ -346,6 +350,26 @@ else:
 EMAIL_TIMEOUT = env.int("ESOUTIEN_EMAIL_TIMEOUT", default=20)
 ESOUTIEN_MAIL_MAX_ATTEMPTS = env.int("ESOUTIEN_MAIL_MAX_ATTEMPTS", default=12)
 ESOUTIEN_MAIL_RETRY_BASE_SECONDS = env.int("ESOUTIEN_MAIL_RETRY_BASE_SECONDS", default=30)
+# Inbound gateway (smtpd, mailgate, fetchmail): larger messages are stored, not parsed, and
+# quarantined as too_large; the SMTP listener refuses more than twice this size outright.
+ESOUTIEN_INBOUND_MAX_BYTES = env.int("ESOUTIEN_INBOUND_MAX_BYTES", default=25 * 1024 * 1024)
+# Who handles a stored message, by the address it came to: hotline, else support.
+ESOUTIEN_INBOUND_ROUTERS = {
+    "support": "esoutien.tickets.inbound.route",
+    "hotline": "esoutien.tickets.inbound.route_hotline",
+}
+# `esoutien fetchmail`: the IMAP mailbox to poll (TLS unless ESOUTIEN_IMAP_SSL=false).
+ESOUTIEN_IMAP_HOST = env.str("ESOUTIEN_IMAP_HOST", default="")
+ESOUTIEN_IMAP_PORT = env.int("ESOUTIEN_IMAP_PORT", default=993)
+ESOUTIEN_IMAP_USER = env.str("ESOUTIEN_IMAP_USER", default="")
+ESOUTIEN_IMAP_PASSWORD = env.str("ESOUTIEN_IMAP_PASSWORD", default="")
+ESOUTIEN_IMAP_FOLDER = env.str("ESOUTIEN_IMAP_FOLDER", default="INBOX")
+# Empty: stored messages stay in the folder, flagged \Seen and $ESoutienStored.
+ESOUTIEN_IMAP_PROCESSED_FOLDER = env.str("ESOUTIEN_IMAP_PROCESSED_FOLDER", default="")
+ESOUTIEN_IMAP_SSL = env.bool("ESOUTIEN_IMAP_SSL", default=True)
+# Inbound mail: at most this many automatic answers (not a reply, ticket closed) per sender
+# address per hour, whatever it sends.
+ESOUTIEN_INBOUND_AUTOREPLY_PER_HOUR = env.int("ESOUTIEN_INBOUND_AUTOREPLY_PER_HOUR", default=3)
 
 # --- Cache (login rate limits, lockouts): shared by every web worker -----------------
 if env.str("REDIS_URL", default=""):
@@ -389,7 +413,17 @@ if env.bool("ESOUTIEN_HUEY_IMMEDIATE", default=False):
 # --- Product rules ----------------------------------------------------------
 ESOUTIEN_CONTEST_DAYS = env.int("ESOUTIEN_CONTEST_DAYS", default=7)
 ESOUTIEN_INVITATION_DAYS = env.int("ESOUTIEN_INVITATION_DAYS", default=7)
+# Requests per token (or signed-in user) to the API: "N/s", "N/m", "N/h" or "N/d".
+ESOUTIEN_API_RATE_LIMIT = env.str("ESOUTIEN_API_RATE_LIMIT", default="300/m")
 ESOUTIEN_PAGE_SIZE = env.int("ESOUTIEN_PAGE_SIZE", default=25)
+# Webhooks: seconds to wait for a receiver (connect, then each read); plain http:// to
+# 127.0.0.1/localhost is accepted only with ESOUTIEN_DEBUG or this switch (tests, demos).
+ESOUTIEN_WEBHOOK_TIMEOUT_SECONDS = env.int("ESOUTIEN_WEBHOOK_TIMEOUT_SECONDS", default=10)
+ESOUTIEN_WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool(
+    "ESOUTIEN_WEBHOOK_ALLOW_HTTP_LOOPBACK", default=False
+)
+# Payload formats of webhook endpoints other than the native one: format → callable path.
+ESOUTIEN_WEBHOOK_FORMATTERS = {"tmf621": "esoutien.api.tmf.events.webhook_payload"}
 # CNIL: access logs are kept six months to one year, then deleted (daily purge task).
 ESOUTIEN_AUDIT_RETENTION_DAYS = env.int("ESOUTIEN_AUDIT_RETENTION_DAYS", default=365)
 ESOUTIEN_DEMO_PASSWORD = env.str("ESOUTIEN_DEMO_PASSWORD", default="Demo-esoutien-2026!")

@@ -4,6 +4,9 @@ from django.urls import include, path
 
 from esoutien.accounts import sso_views
 from esoutien.accounts import views as account_views
+from esoutien.api import views as api_views
+from esoutien.api.tmf.urls import tmf_api
+from esoutien.api.urls import api
 from esoutien.operations import views as operations_views
 
 # The admin logs in through allauth (rate limits, MFA), never with its own password form.
@@ -12,6 +15,8 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("esoutien.accounts.urls")),
+    path("accounts/api-tokens/", api_views.tokens, name="api_tokens"),
+    path("accounts/api-tokens/<int:token_id>/revoke/", api_views.revoke, name="api_token_revoke"),
     # Before allauth's own route: the same view, with a clear page when the IdP is down.
     path(
         "accounts/oidc/<str:provider_id>/login/",
@@ -21,9 +26,12 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("sso/espace-operateurs/", sso_views.deep_link, name="sso_deep_link"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("portal/webhooks/", include("esoutien.webhooks.urls")),
     path("portal/", include("esoutien.tickets.urls_portal")),
     path("desk/audit/", include("esoutien.audit.urls")),
     path("desk/", include("esoutien.tickets.urls_desk")),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("tmf-api/troubleTicket/v4/", tmf_api.urls),
     path("healthz", operations_views.health, name="health"),
 ]

@@ -39,6 +39,12 @@ class InvalidInput(DomainError):
         self.errors = errors or {}
 
 
+class NotSubscribed(InvalidInput):
+    """The operator does not subscribe to the e-service it wants to file for."""
+
+    code = "not_subscribed"
+
+
 class IllegalTransition(DomainError):
     """The ticket's current status does not allow this action."""
 

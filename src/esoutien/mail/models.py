@@ -13,6 +13,7 @@ class OutboundStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
     SUPPRESSED = "suppressed", _("Not sent")
+    BOUNCED = "bounced", _("Bounced")
 
 
 class OutboundEmail(models.Model):
@@ -61,3 +62,67 @@ class OutboundEmail(models.Model):
     @property
     def recipients_display(self) -> str:
         return ", ".join(self.recipients)
+
+
+class InboundStatus(models.TextChoices):
+    STORED = "stored", _("Received")
+    DUPLICATE = "duplicate", _("Duplicate")
+    ROUTED = "routed", _("Added to a ticket")
+    QUARANTINED = "quarantined", _("Quarantined")
+    IGNORED = "ignored", _("Ignored")
+    DISCARDED = "discarded", _("Discarded")
+    FAILED = "failed", _("Processing failed")
+
+
+class InboundEmail(models.Model):
+    """A received message, stored raw before anything else happens to it."""
+
+    raw = models.BinaryField(_("raw message"))
+    sha256 = models.CharField(max_length=64, db_index=True)
+    message_id = models.CharField(_("Message-ID"), max_length=998, blank=True, db_index=True)
+    envelope_sender = models.CharField(_("envelope sender"), max_length=320, blank=True)
+    envelope_recipients = models.TextField(_("envelope recipients"), blank=True)
+    transport = models.CharField(_("transport"), max_length=20)  # smtp, lmtp, pipe, imap
+    received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=InboundStatus.choices,
+        default=InboundStatus.STORED,
+        db_index=True,
+    )
+    reason = models.CharField(_("reason"), max_length=60, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
+    sender = models.CharField(_("sender"), max_length=320, blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    thread_key = models.CharField(_("ticket"), max_length=64, blank=True, db_index=True)
+    parse_errors = models.JSONField(default=list, blank=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("inbound e-mail")
+        verbose_name_plural = _("inbound e-mails")
+        # One copy of each message is processed: the first; later copies (redelivery, a
+        # second transport, two fetches at once) are stored as duplicates. The indexes make
+        # that hold under concurrency, not a read-then-write.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id"],
+                condition=~models.Q(message_id="") & ~models.Q(status="duplicate"),
+                name="inbound_one_per_message_id",
+            ),
+            models.UniqueConstraint(
+                fields=["sha256"],
+                condition=models.Q(message_id="") & ~models.Q(status="duplicate"),
+                name="inbound_one_per_sha256",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "received_at"], name="inbound_status_received")]
+
+    def __str__(self) -> str:
+        return f"{self.received_at:%Y-%m-%d %H:%M} {self.sender} {self.subject[:40]}"

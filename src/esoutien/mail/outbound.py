@@ -166,8 +166,13 @@ def _trigger(email_id: int) -> None:
 def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
     headers = {
         "Message-ID": email.message_id,
-        "Auto-Submitted": "auto-generated",
+        # RFC 3834: an answer to a received message (kind "autoreply*") is auto-replied.
+        "Auto-Submitted": (
+            "auto-replied" if email.kind.startswith("autoreply") else "auto-generated"
+        ),
         "X-Auto-Response-Suppress": "All",
+        # Lets the inbound gateway recognise its own mail coming back (mail loops).
+        "X-ESoutien-Loop": settings.ESOUTIEN_SUPPORT_ADDRESS,
     }
     if email.in_reply_to:
         headers["In-Reply-To"] = email.in_reply_to

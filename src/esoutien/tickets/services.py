@@ -17,7 +17,7 @@ from esoutien.accounts.models import Operator
 from esoutien.catalogue.models import EService
 from esoutien.catalogue.selectors import is_subscribed
 from esoutien.core import clock
-from esoutien.core.errors import Forbidden, InvalidInput, NotFound
+from esoutien.core.errors import Forbidden, InvalidInput, NotFound, NotSubscribed
 from esoutien.tickets import notifications, workflow
 from esoutien.tickets.models import (
     EventKind,
@@ -98,7 +98,8 @@ def ticket_create(actor: Any, operator: Operator, draft: TicketDraft) -> Ticket:
     except InvalidInput as exc:
         errors.update(exc.errors)
     if errors:
-        raise InvalidInput(_("The ticket was not filed: please correct the errors."), errors=errors)
+        error_class = NotSubscribed if "eservice" in errors else InvalidInput
+        raise error_class(_("The ticket was not filed: please correct the errors."), errors=errors)
     with files_removed_on_failure() as stored, transaction.atomic():
         ticket.reference = allocate_reference(now)
         ticket.save()
@@ -191,6 +192,7 @@ def comment_add(
                 stored_names=stored,
             )
         _touch(ticket)
+        notifications.comment_published(ticket, event)
         if party is workflow.Party.OPERATOR and status == Status.PENDING:
             workflow.receive_info(ticket, actor)
         elif party is workflow.Party.DESK and not internal:
@@ -241,3 +243,100 @@ def assign(actor: Any, ticket: Ticket, assignee: Any | None) -> TicketEvent:
             body=str(assignee) if assignee else "",
             data={"assignee_id": getattr(assignee, "pk", None)},
         )
+
+
+def email_reply_add(
+    ticket: Ticket,
+    sender: str,
+    text: str,
+    files: Sequence[UploadedFile] = (),
+    *,
+    user: Any = None,
+    inbound_email_id: int | None = None,
+    refused_attachments: Sequence[str] = (),
+    data: dict[str, Any] | None = None,
+) -> tuple[TicketEvent, bool]:
+    """A message that came by e-mail from ``sender`` (tickets.inbound): a public complement.
+
+    ``user`` is the sender's account when the caller verified it is an active user of the
+    ticket's operator (the event is theirs); otherwise the event has no actor and the address
+    as its label. On a pending ticket the message is the awaited answer
+    (``data["answers_info_request"]``): the ticket goes back in progress
+    (workflow.receive_info). On a resolved ticket, within the contest period, it
+    is added with ``data["needs_attention"]`` for the agent, the status unchanged. A final
+    ticket, or a resolved one past the contest period, refuses it (InvalidInput).
+
+    Idempotent on ``inbound_email_id`` (kept in the event's data): the same stored message
+    adds one event ever; a replay returns the existing event and False. Attachments the
+    caller could not accept (``refused_attachments``, one description each) are listed in an
+    internal note.
+    """
+    text = (text or "").strip()
+    if not text and not files:
+        raise InvalidInput(_("Write a message or attach a file."))
+    check_uploads(files)
+    label = "" if user is not None else sender
+    with files_removed_on_failure() as stored, transaction.atomic():
+        # Under the row lock: a concurrent replay of the same message waits here, then sees
+        # the first one's event.
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if inbound_email_id is not None:
+            existing = list(
+                TicketEvent.objects.filter(
+                    ticket_id=ticket.pk, data__inbound_email_id=inbound_email_id
+                ).order_by()[:1]
+            )
+            if existing:
+                return existing[0], False
+        deadline = workflow.contest_deadline(locked)
+        if locked.status in FINAL_STATUSES or (
+            locked.status == Status.RESOLVED and deadline is not None and clock.now() > deadline
+        ):
+            raise InvalidInput(
+                _("This ticket is closed: it can no longer receive messages. File a new ticket.")
+            )
+        event_data: dict[str, Any] = {**(data or {}), "source": "email", "sender": sender}
+        if inbound_email_id is not None:
+            event_data["inbound_email_id"] = inbound_email_id
+        if locked.status == Status.RESOLVED:
+            event_data["needs_attention"] = True
+        if locked.status == Status.PENDING:
+            event_data["answers_info_request"] = True
+        if refused_attachments:
+            event_data["refused_attachments"] = list(refused_attachments)
+        now = clock.now()
+        event = TicketEvent.objects.create(
+            ticket=ticket,
+            created_at=now,
+            actor=user,
+            actor_label=label,
+            kind=EventKind.COMMENT,
+            public=True,
+            body=text,
+            data=event_data,
+        )
+        for upload in files:
+            store_attachment(
+                ticket, event, upload, upload.name or "file", user, public=True, stored_names=stored
+            )
+        if refused_attachments:
+            TicketEvent.objects.create(
+                ticket=ticket,
+                created_at=now,
+                kind=EventKind.NOTE,
+                actor_label="e-soutien",
+                public=False,
+                body=_(
+                    "Attachments of the e-mail from %(sender)s not added to the ticket (the "
+                    "original message is kept with the received mail):"
+                )
+                % {"sender": sender}
+                + "\n"
+                + "\n".join(f"- {item}" for item in refused_attachments),
+                data={"refused_attachments_of": inbound_email_id},
+            )
+        _touch(ticket)
+        notifications.comment_published(ticket, event)
+        if locked.status == Status.PENDING:
+            workflow.receive_info(ticket, user, actor_label=label)
+    return event, True

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from esoutien.tickets.views import desk, files
+from esoutien.tickets.views import desk, files, quarantine
 
 app_name = "desk"
 urlpatterns = [
@@ -9,6 +9,13 @@ urlpatterns = [
     path("tickets/<str:reference>/", desk.ticket_detail, name="ticket"),
     path("tickets/<str:reference>/do/<slug:action>/", desk.ticket_action, name="ticket_action"),
     path("outbox/<int:email_id>/retry/", desk.outbox_retry, name="outbox_retry"),
+    path("quarantine/", quarantine.quarantine_list, name="quarantine"),
+    path("quarantine/<int:inbound_id>/", quarantine.quarantine_detail, name="quarantine_detail"),
+    path(
+        "quarantine/<int:inbound_id>/do/<slug:action>/",
+        quarantine.quarantine_action,
+        name="quarantine_action",
+    ),
     path(
         "tickets/<str:reference>/attachments/<int:attachment_id>/",
         files.desk_download,

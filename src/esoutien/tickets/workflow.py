@@ -111,6 +111,7 @@ def _apply(
     # Refresh the caller's instance so it never holds a stale status.
     for field in ("status", "updated_at", "taken_at", "resolved_at", "closed_at", "assignee_id"):
         setattr(ticket, field, getattr(locked, field))
+    notifications.status_changed(ticket, event)
     return event
 
 

@@ -6,14 +6,12 @@ from django.http import FileResponse, Http404, HttpRequest
 
 from esoutien.core.errors import NotFound
 from esoutien.tickets import selectors
+from esoutien.tickets.models import Attachment
 from esoutien.tickets.views.common import desk_required, operator_required
 
 
-def _download(request: HttpRequest, reference: str, attachment_id: int) -> FileResponse:
-    try:
-        attachment = selectors.get_attachment(request.user, reference, attachment_id)
-    except NotFound as exc:
-        raise Http404() from exc
+def attachment_response(attachment: Attachment) -> FileResponse:
+    """A stored file as a forced download that no browser will sniff or run."""
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
@@ -24,6 +22,14 @@ def _download(request: HttpRequest, reference: str, attachment_id: int) -> FileR
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'; sandbox"
     return response
+
+
+def _download(request: HttpRequest, reference: str, attachment_id: int) -> FileResponse:
+    try:
+        attachment = selectors.get_attachment(request.user, reference, attachment_id)
+    except NotFound as exc:
+        raise Http404() from exc
+    return attachment_response(attachment)
 
 
 # Each side checks its own role: the portal is for operator users, the desk for staff.

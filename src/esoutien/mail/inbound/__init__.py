@@ -1,0 +1,1 @@
+"""The inbound mail gateway: transports → store (raw, first) → parse (pure) → route."""
