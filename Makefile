@@ -30,7 +30,7 @@ run: $(STAMP)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
-	$(BIN)/esoutien makemigrations --check --dry-run
+	env -u DATABASE_URL $(BIN)/esoutien makemigrations --check --dry-run
 
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy src
