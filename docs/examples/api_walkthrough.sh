@@ -24,7 +24,8 @@ for body in '{"action": "take"}' \
             '{"action": "request_info", "question": "Pouvez-vous redémarrer l ONT ?"}' \
             '{"action": "resume"}' \
             '{"action": "resolve", "cause": "Jarretière pincée", "actions": "Reprise", "summary": "Rétabli"}'; do
-  agent -X POST "$API/tickets/$ref/transitions" -H "Content-Type: application/json" -d "$body" \
-    | sed -n 's/.*"status": *"\([a-z_]*\)".*/  → \1/p'
+  status=$(agent -X POST "$API/tickets/$ref/transitions" -H "Content-Type: application/json" \
+    -d "$body" | sed -n 's/.*"status": *"\([a-z_]*\)".*/\1/p')
+  echo "  → $status"
 done
 op -o "/tmp/$ref.pdf" "$API/tickets/$ref/report.pdf" && echo "report saved to /tmp/$ref.pdf"
