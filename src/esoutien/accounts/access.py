@@ -108,3 +108,17 @@ def managed_operator_scope(user: Any) -> Q | None:
     if user.role == Role.OPERATOR_MANAGER and user.operator_id is not None:
         return Q(operator_id=user.operator_id)
     return None
+
+
+def inbound_mail_scope(user: Any, tickets: QuerySet[M]) -> Q:
+    """The stored inbound e-mails ``user`` may see in the quarantine (filter on InboundEmail).
+
+    Supervisors and administrators see all. An agent sees the messages naming no ticket (every
+    agent triages those) and the ones naming a ticket the agent may see; operator users none.
+    """
+    if sees_all_eservices(user):
+        return Q()
+    if not is_desk_user(user):
+        return Q(pk__in=[])
+    visible = visible_tickets(user, tickets).values("reference")
+    return Q(thread_key="") | Q(thread_key__in=visible)

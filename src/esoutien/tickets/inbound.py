@@ -54,18 +54,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
-from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from esoutien.accounts import access
-from esoutien.audit.recorder import record
 from esoutien.core import clock
-from esoutien.core.errors import InvalidInput, NotFound
+from esoutien.core.errors import InvalidInput
 from esoutien.mail.inbound.message import ParsedAttachment, ParsedEmail, RouteResult
-from esoutien.mail.models import InboundEmail, InboundStatus, OutboundEmail
+from esoutien.mail.models import InboundEmail, OutboundEmail
 from esoutien.mail.outbound import queue_email
 from esoutien.mail.tokens import verify_reply_token
 from esoutien.tickets import services, workflow
@@ -428,161 +426,3 @@ def _autoreply(
         with_reply_address=False,
         dedupe_key=f"inbound-{inbound.pk}-autoreply",
     )
-
-
-# --- The desk's quarantine ---------------------------------------------------------------------
-
-
-def parse_stored(inbound: InboundEmail) -> ParsedEmail | None:
-    """The stored message parsed again (the parser is pure and never raises); None while the
-    mail layer's parser is not installed."""
-    try:
-        from esoutien.mail.inbound.parse import parse_message
-    except ImportError:  # pragma: no cover - the mail layer is always installed in production
-        return None
-    envelope: str | None = inbound.envelope_sender
-    if not envelope and inbound.transport not in ("smtp", "lmtp"):
-        envelope = None  # unknown (pipe, IMAP), not the null return path
-    return parse_message(bytes(inbound.raw), envelope_sender=envelope)
-
-
-def quarantine_scope(user: Any) -> Q:
-    """The stored messages ``user`` may see in the quarantine, as a filter on InboundEmail.
-
-    Supervisors and administrators see all. An agent sees the messages naming no ticket (every
-    agent triages those) and the ones naming a ticket the agent may see (access.ticket_scope);
-    operator users and others see none.
-    """
-    if access.sees_all_eservices(user):
-        return Q()
-    if not access.is_desk_user(user):
-        return Q(pk__in=[])
-    visible = access.visible_tickets(user, Ticket.objects.all()).values("reference")
-    return Q(thread_key="") | Q(thread_key__in=visible)
-
-
-def quarantined(user: Any, *, reason: str = "") -> QuerySet[InboundEmail]:
-    """The quarantine list (newest first), without the raw bytes."""
-    qs = InboundEmail.objects.filter(quarantine_scope(user), status=InboundStatus.QUARANTINED)
-    if reason:
-        qs = qs.filter(reason=reason)
-    return qs.defer("raw").order_by("-received_at", "-id")
-
-
-def quarantine_count(user: Any) -> int:
-    return quarantined(user).count()
-
-
-def get_stored(user: Any, inbound_id: int) -> InboundEmail:
-    """One stored message ``user`` may see (any status); NotFound otherwise."""
-    found = InboundEmail.objects.filter(quarantine_scope(user), pk=inbound_id).first()
-    if found is None:
-        raise NotFound(_("No such message."))
-    return found
-
-
-def _lock_quarantined(inbound: InboundEmail) -> InboundEmail:
-    locked = InboundEmail.objects.select_for_update().get(pk=inbound.pk)
-    if locked.status != InboundStatus.QUARANTINED:
-        raise InvalidInput(_("This message is no longer in quarantine."))
-    return locked
-
-
-def attach(
-    inbound: InboundEmail, ticket: Ticket, actor: Any, *, request: HttpRequest | None = None
-) -> TicketEvent:
-    """Staff put a quarantined message on ``ticket`` (which they may see): a complement in the
-    sender's name, with the same effects as a routed answer. Recorded in the audit log."""
-    if not access.is_desk_user(actor) or not access.may_see_ticket(actor, ticket):
-        raise NotFound(_("No ticket with this reference."))
-    parsed = parse_stored(inbound)
-    if parsed is None:
-        raise InvalidInput(_("The message cannot be read now; try again later."))
-    files, refused = uploads_from(parsed.attachments)
-    text = message_text(parsed)
-    if not text and not files:
-        raise InvalidInput(_("This message has no text and no attachment to add to a ticket."))
-    sender = parsed.sender or inbound.sender or inbound.envelope_sender
-    verified, user = verify_sender(ticket, sender)
-    with transaction.atomic():
-        locked = _lock_quarantined(inbound)
-        event, _created = add_to_ticket(
-            locked,
-            ticket,
-            sender,
-            text,
-            files,
-            refused,
-            user=user if verified else None,
-            data={"attached_by": actor.pk, "quarantine_reason": locked.reason},
-        )
-        previous = locked.reason
-        locked.status = InboundStatus.ROUTED
-        locked.reason = "attached"
-        locked.thread_key = ticket.reference
-        locked.processed_at = clock.now()
-        locked.save(update_fields=["status", "reason", "thread_key", "processed_at"])
-        record(
-            "quarantine_attached",
-            request=request,
-            actor=actor,
-            target=ticket.reference,
-            data={"inbound_email_id": locked.pk, "sender": sender, "reason": previous},
-        )
-    inbound.refresh_from_db()
-    return event
-
-
-def discard(
-    inbound: InboundEmail, actor: Any, *, note: str = "", request: HttpRequest | None = None
-) -> None:
-    """Staff decided the message needs nothing: it stays stored, out of the list. Audited."""
-    with transaction.atomic():
-        locked = _lock_quarantined(inbound)
-        locked.status = InboundStatus.DISCARDED
-        locked.processed_at = clock.now()
-        locked.save(update_fields=["status", "processed_at"])
-        record(
-            "quarantine_discarded",
-            request=request,
-            actor=actor,
-            target=f"inbound:{locked.pk}",
-            data={
-                "inbound_email_id": locked.pk,
-                "sender": locked.sender,
-                "reason": locked.reason,
-                "note": (note or "").strip()[:500],
-            },
-        )
-    inbound.refresh_from_db()
-
-
-def release(
-    inbound: InboundEmail, actor: Any, *, request: HttpRequest | None = None
-) -> RouteResult:
-    """Run the pipeline again on a quarantined message (e.g. after its sender was given an
-    account), through the mail layer's dispatcher so the verdict is saved the one way.
-    Audited."""
-    with transaction.atomic():
-        _lock_quarantined(inbound)
-    _reroute(inbound)
-    inbound.refresh_from_db()
-    record(
-        "quarantine_released",
-        request=request,
-        actor=actor,
-        target=f"inbound:{inbound.pk}",
-        data={
-            "inbound_email_id": inbound.pk,
-            "status": inbound.status,
-            "reason": inbound.reason,
-            "ticket": inbound.thread_key,
-        },
-    )
-    return RouteResult(inbound.status, inbound.reason, inbound.thread_key)
-
-
-def _reroute(inbound: InboundEmail) -> None:
-    from esoutien.mail.inbound import dispatch
-
-    dispatch.process(inbound.pk, allowed=(InboundStatus.QUARANTINED,))

@@ -16,6 +16,6 @@ def quarantine_count(user: Any) -> int:
     """One COUNT query, for desk users only (0 for anyone else)."""
     if not access.is_desk_user(user):
         return 0
-    from esoutien.tickets.inbound import quarantine_count as count
+    from esoutien.tickets.quarantine import quarantine_count as count
 
     return count(user)

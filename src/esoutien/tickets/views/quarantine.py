@@ -1,7 +1,7 @@
 """The desk's "Courrier en quarantaine": received mail no ticket took, and what staff do with it.
 
 Desk users only (desk_required); an agent sees the messages naming no ticket and those naming
-a ticket of the agent's e-services (tickets.inbound.quarantine_scope); a message out of reach
+a ticket of the agent's e-services (accounts.access.inbound_mail_scope); a message out of reach
 is the same 404 as a missing one. Attaching needs the target ticket to be visible too.
 """
 
@@ -18,7 +18,8 @@ from django.views.decorators.http import require_POST
 
 from esoutien.core.errors import DomainError, InvalidInput, NotFound
 from esoutien.mail.models import InboundEmail, InboundStatus
-from esoutien.tickets import inbound, selectors
+from esoutien.tickets import quarantine, selectors
+from esoutien.tickets.inbound import REASONS
 from esoutien.tickets.views.common import (
     current_user,
     desk_required,
@@ -43,10 +44,10 @@ def _previews(rows: list[InboundEmail]) -> dict[int, str]:
     previews: dict[int, str] = {}
     for pk, raw in raws:
         row = InboundEmail(pk=pk, raw=raw)
-        parsed = inbound.parse_stored(row)
+        parsed = quarantine.parse_stored(row)
         if parsed is None:
             continue
-        text = " ".join(inbound.message_text(parsed).split())
+        text = " ".join(quarantine.message_text(parsed).split())
         previews[pk] = text[:PREVIEW_CHARS] + ("…" if len(text) > PREVIEW_CHARS else "")
     return previews
 
@@ -55,12 +56,12 @@ def _previews(rows: list[InboundEmail]) -> dict[int, str]:
 def quarantine_list(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     reasons = sorted(
-        set(inbound.quarantined(user).values_list("reason", flat=True).distinct().order_by())
+        set(quarantine.quarantined(user).values_list("reason", flat=True).distinct().order_by())
     )
     reason = request.GET.get("reason", "")
     if reason not in reasons:
         reason = ""
-    page = paginate(request, inbound.quarantined(user, reason=reason))
+    page = paginate(request, quarantine.quarantined(user, reason=reason))
     rows = list(page.object_list)
     previews = _previews(rows)
     return render(
@@ -84,12 +85,12 @@ def quarantine_list(request: HttpRequest) -> HttpResponse:
 
 
 def _reason_label(code: str) -> str:
-    return str(inbound.REASONS.get(code, code or "—"))
+    return str(REASONS.get(code, code or "—"))
 
 
 def _stored_or_404(request: HttpRequest, inbound_id: int) -> InboundEmail:
     try:
-        return inbound.get_stored(request.user, inbound_id)
+        return quarantine.get_stored(request.user, inbound_id)
     except NotFound as exc:
         raise Http404(_("No such message.")) from exc
 
@@ -97,13 +98,13 @@ def _stored_or_404(request: HttpRequest, inbound_id: int) -> InboundEmail:
 @desk_required
 def quarantine_detail(request: HttpRequest, inbound_id: int) -> HttpResponse:
     mail = _stored_or_404(request, inbound_id)
-    parsed = inbound.parse_stored(mail)
+    parsed = quarantine.parse_stored(mail)
     context: dict[str, Any] = {
         "mail": mail,
         "parsed": parsed,
         "reason_label": _reason_label(mail.reason),
         "in_quarantine": mail.status == InboundStatus.QUARANTINED,
-        "new_text": inbound.message_text(parsed) if parsed else "",
+        "new_text": quarantine.message_text(parsed) if parsed else "",
         "size": len(mail.raw or b""),
     }
     return render(request, "desk/quarantine_detail.html", context)
@@ -122,7 +123,7 @@ def quarantine_action(request: HttpRequest, inbound_id: int, action: str) -> Htt
                 ticket = selectors.find_ticket_by_typed_number(user, typed)
             except NotFound as exc:
                 raise InvalidInput(_("No ticket with this reference.")) from exc
-            inbound.attach(mail, ticket, user, request=request)
+            quarantine.attach(mail, ticket, user, request=request)
             messages.success(
                 request,
                 _("The message is added to ticket %(reference)s.")
@@ -130,7 +131,7 @@ def quarantine_action(request: HttpRequest, inbound_id: int, action: str) -> Htt
             )
             return redirect("desk:ticket", reference=ticket.reference)
         if action == "release":
-            result = inbound.release(mail, user, request=request)
+            result = quarantine.release(mail, user, request=request)
             if result.status == "routed":
                 messages.success(
                     request,
@@ -152,7 +153,7 @@ def quarantine_action(request: HttpRequest, inbound_id: int, action: str) -> Htt
                 messages.success(request, _("The message was processed again."))
             return back
         if action == "discard":
-            inbound.discard(mail, user, note=request.POST.get("note", ""), request=request)
+            quarantine.discard(mail, user, note=request.POST.get("note", ""), request=request)
             messages.success(request, _("The message is discarded; it stays stored."))
             return redirect("desk:quarantine")
     except InvalidInput as exc:
