@@ -100,3 +100,31 @@ def queries_to_render(client: Any, url: str) -> int:
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     return len(captured)
+
+
+def wsgi_app() -> Any:
+    """Django's WSGI application, called as the test client calls it: the end of a request
+    does not close the test's database connection (which would end its transaction)."""
+    from collections.abc import Callable, Iterator
+
+    from django.core.signals import request_finished, request_started
+    from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
+
+    handler = get_wsgi_application()
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            response = handler(environ, start_response)
+            try:
+                body = b"".join(response)
+            finally:
+                response.close()  # type: ignore[attr-defined]
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+        return iter([body])
+
+    return app

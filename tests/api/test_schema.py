@@ -15,16 +15,13 @@ caller, so the success paths are exercised too. Everything runs in the test's tr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.signals import request_finished, request_started
-from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -39,6 +36,7 @@ from schemathesis.specs.openapi.checks import (
 from esoutien.api.tokens import create_token
 from esoutien.tickets import services, workflow
 from tests.factories import file_ticket, set_status
+from tests.support import wsgi_app
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -50,28 +48,6 @@ CHECKS = [
     response_schema_conformance,
 ]
 EXAMPLES_PER_OPERATION = 10
-
-
-def wsgi_app() -> Callable[..., Iterable[bytes]]:
-    """Django's WSGI application, called as the test client calls it: the end of a request
-    does not close the test's database connection (which would end its transaction)."""
-    handler = get_wsgi_application()
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
-        request_started.disconnect(close_old_connections)
-        request_finished.disconnect(close_old_connections)
-        try:
-            response = handler(environ, start_response)
-            try:
-                body = b"".join(response)
-            finally:
-                response.close()  # type: ignore[attr-defined]
-        finally:
-            request_started.connect(close_old_connections)
-            request_finished.connect(close_old_connections)
-        return iter([body])
-
-    return app
 
 
 @pytest.fixture(autouse=True)

@@ -7,14 +7,11 @@ codes, content types and shapes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -29,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 from esoutien.api.tokens import create_token
 from esoutien.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.factories import AdministratorFactory, file_ticket
+from tests.support import wsgi_app
 from tests.webhooks.conftest import register
 
 pytestmark = pytest.mark.django_db
@@ -40,27 +38,6 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-
-
-def _wsgi_app() -> Callable[..., Iterable[bytes]]:
-    """Django's WSGI application without closing the test's connection after each request."""
-    handler = get_wsgi_application()
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
-        request_started.disconnect(close_old_connections)
-        request_finished.disconnect(close_old_connections)
-        try:
-            response = handler(environ, start_response)
-            try:
-                body = b"".join(response)
-            finally:
-                response.close()  # type: ignore[attr-defined]
-        finally:
-            request_started.connect(close_old_connections)
-            request_finished.connect(close_old_connections)
-        return iter([body])
-
-    return app
 
 
 def _runner(strategy: Any, headers: dict[str, str]) -> Callable[[], None]:
@@ -94,7 +71,7 @@ def test_webhook_operations_conform_to_the_schema(
     file_ticket(alice, alfa, esav)
     delivery = WebhookDelivery.objects.get()
     own = {"endpoint_id": endpoint.pk, "delivery_id": str(delivery.delivery_id)}
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", _wsgi_app())
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", wsgi_app())
     operations = [
         result.ok()
         for result in schema.get_all_operations()
