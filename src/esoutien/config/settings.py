@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "esoutien.webhooks",
     "esoutien.tickets",
     "esoutien.operations",
+    "esoutien.status",
     "esoutien.api",
 ]
 

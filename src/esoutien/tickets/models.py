@@ -33,6 +33,15 @@ class Severity(models.TextChoices):
     MINOR = "minor", _("Minor")
 
 
+class Source(models.TextChoices):
+    """Where a ticket came from; hotline tickets need qualifying by staff."""
+
+    PORTAL = "portal", _("Portal")
+    API = "api", _("API")
+    DESK = "desk", _("Filed by the provider")
+    HOTLINE = "hotline", _("Fallback hotline")
+
+
 class ReferenceCounter(models.Model):
     """Last sequence number used per year; incremented under a row lock."""
 
@@ -74,6 +83,9 @@ class Ticket(models.Model):
     contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
     contact_email = models.EmailField(_("contact e-mail"))
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.PORTAL
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.ACKNOWLEDGED
     )
@@ -98,6 +110,20 @@ class Ticket(models.Model):
     taken_at = models.DateTimeField(_("taken charge"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # SLA clocks (issue 6): derived from the timeline by tickets/sla.py, stored so that
+    # lists sort and filter by due date with an index and reports aggregate in the database.
+    sla_policy = models.ForeignKey(
+        "catalogue.SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sla_take_charge_target = models.DurationField(null=True, blank=True)
+    sla_resolution_target = models.DurationField(null=True, blank=True)
+    sla_take_charge_due = models.DateTimeField(_("take-charge due"), null=True, blank=True)
+    sla_resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    sla_paused_since = models.DateTimeField(null=True, blank=True)
+    sla_take_charge_seconds = models.PositiveIntegerField(null=True, blank=True)
+    sla_resolution_seconds = models.PositiveIntegerField(null=True, blank=True)
+    sla_take_charge_breached = models.BooleanField(default=False)
+    sla_resolution_breached = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -109,6 +135,10 @@ class Ticket(models.Model):
             models.Index(fields=["eservice", "status", "-updated_at"], name="ticket_queue"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee"),
             models.Index(fields=["status", "resolved_at"], name="ticket_status_resolved"),
+            models.Index(fields=["status", "sla_resolution_due"], name="ticket_sla_due"),
+            models.Index(
+                fields=["eservice", "status", "sla_resolution_due"], name="ticket_queue_sla_due"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -121,6 +151,33 @@ class Ticket(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+
+class SlaTarget(models.TextChoices):
+    TAKE_CHARGE = "take_charge", _("Take charge")
+    RESOLUTION = "resolution", _("Resolution")
+
+
+class SlaThreshold(models.TextChoices):
+    WARNING = "warning", _("75 % of the target")
+    BREACH = "breach", _("Target breached")
+
+
+class SlaAlert(models.Model):
+    """One warning per ticket, target and threshold: the unique row makes the scan idempotent."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_alerts")
+    target = models.CharField(max_length=12, choices=SlaTarget.choices)
+    threshold = models.CharField(max_length=8, choices=SlaThreshold.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "target", "threshold"], name="sla_alert_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.target} {self.threshold}"
 
 
 class EventKind(models.TextChoices):

@@ -23,6 +23,7 @@ from esoutien.tickets.models import (
     EventKind,
     Kind,
     Severity,
+    Source,
     Ticket,
     TicketEvent,
 )
@@ -47,6 +48,7 @@ class TicketDraft:
     line_reference: str = ""
     site_address: str = ""
     files: Sequence[UploadedFile] = field(default_factory=list)
+    source: str = Source.PORTAL
 
 
 def ticket_create(actor: Any, operator: Operator, draft: TicketDraft) -> Ticket:
@@ -83,6 +85,7 @@ def ticket_create(actor: Any, operator: Operator, draft: TicketDraft) -> Ticket:
         contact_email=(draft.contact_email or "").strip().lower(),
         contact_phone=(draft.contact_phone or "").strip(),
         status=Status.ACKNOWLEDGED,
+        source=draft.source,
         created_by=actor if getattr(actor, "pk", None) else None,
         created_at=now,
         updated_at=now,

@@ -35,7 +35,7 @@ from esoutien.catalogue.selectors import subscribed_eservices
 from esoutien.core import clock
 from esoutien.core.errors import Forbidden, InvalidInput, NotFound
 from esoutien.tickets import selectors, services, workflow
-from esoutien.tickets.models import Ticket
+from esoutien.tickets.models import Source, Ticket
 from esoutien.tickets.views.files import attachment_response
 
 router = Router(tags=["tickets"])
@@ -146,6 +146,7 @@ def _create(request: HttpRequest, payload: TicketIn) -> tuple[int, Any]:
         operator_reference=payload.operator_reference,
         line_reference=payload.line_reference,
         site_address=payload.site_address,
+        source=Source.API,
     )
     ticket = services.ticket_create(user, operator, draft)
     ticket = selectors.get_ticket(user, ticket.reference)

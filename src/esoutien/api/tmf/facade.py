@@ -17,7 +17,7 @@ from esoutien.api.tmf.schemas import CharacteristicIn, NoteIn, RelatedPartyIn, T
 from esoutien.catalogue.models import EService
 from esoutien.core.errors import InvalidInput
 from esoutien.tickets import selectors, services
-from esoutien.tickets.models import EventKind, Ticket
+from esoutien.tickets.models import EventKind, Source, Ticket
 
 
 def _invalid(field: str, message: str) -> InvalidInput:
@@ -143,6 +143,7 @@ def create_ticket(user: Any, payload: TroubleTicketCreate) -> Ticket:
         operator_reference=payload.externalId,
         line_reference=characteristics.get(mapping.CHARACTERISTIC_LINE, ""),
         site_address=characteristics.get(mapping.CHARACTERISTIC_SITE, ""),
+        source=Source.API,
     )
     try:
         with transaction.atomic():

@@ -27,7 +27,7 @@ from esoutien.tickets.forms import (
     StaffTicketForm,
     apply_domain_errors,
 )
-from esoutien.tickets.models import Ticket
+from esoutien.tickets.models import Source, Ticket
 from esoutien.tickets.states import Party, Status, available
 from esoutien.tickets.views.common import (
     desk_required,
@@ -206,6 +206,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             draft = form.to_draft()
+            draft.source = Source.DESK
             try:
                 ticket = services.ticket_create(request.user, data["operator"], draft)
             except InvalidInput as exc:

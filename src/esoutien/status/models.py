@@ -1,0 +1,1 @@
+"""Service state: declared incidents, recorded health checks, supported browsers."""
