@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.utils import translation
 
 from esoutien.accounts.models import Operator, Role, User
-from esoutien.catalogue.models import EService, Subscription, Team
+from esoutien.catalogue.business_hours import add_business_time
+from esoutien.catalogue.models import EService, SlaPolicy, Subscription, SupportCalendar, Team
+from esoutien.catalogue.sla import describe_hours, targets_for
 from esoutien.mail.models import OutboundEmail, OutboundStatus
 from esoutien.tickets.models import Attachment, ResolutionReport, Ticket, TicketEvent
 from esoutien.tickets.states import Status
@@ -27,6 +32,8 @@ DEMO_LOGINS = {
 }
 MODELS = (
     EService,
+    SupportCalendar,
+    SlaPolicy,
     Operator,
     Subscription,
     Team,
@@ -173,3 +180,39 @@ def test_if_empty_does_nothing_when_users_exist() -> None:
     assert User.objects.count() == 1
     assert not EService.objects.exists()
     assert "no demo data" in output
+
+
+def test_demo_seeds_support_hours_and_sla_policies() -> None:
+    _demo("--no-tickets")
+
+    hours = {
+        e.code: e.support_calendar for e in EService.objects.select_related("support_calendar")
+    }
+    with translation.override("en"):
+        described = {code: describe_hours(calendar) for code, calendar in hours.items()}
+    assert described == {
+        "ftte-eligibility": "Monday to Friday, 8:00 to 18:00, except public holidays",
+        "e-sav": "Monday to Saturday, 8:00 to 18:00, except public holidays",
+        "fci": "Monday to Friday, 9:00 to 17:00",
+    }
+    hour = timedelta(hours=1)
+    ids = dict(EService.objects.values_list("code", "pk"))
+    expected = {  # (take charge, resolution); a business day is a full day of the calendar
+        ("ftte-eligibility", "major"): (4 * hour, 2 * 10 * hour),
+        ("e-sav", "major"): (hour, 10 * hour),
+        ("e-sav", "critical"): (hour, 4 * hour),
+        ("fci", "minor"): (8 * hour, 5 * 8 * hour),
+    }
+    for (code, severity), (take_charge, resolution) in expected.items():
+        targets = targets_for(ids[code], severity, "incident")
+        assert targets is not None
+        assert (targets.take_charge, targets.resolution) == (take_charge, resolution)
+        assert targets.pause_statuses == {"pending"}
+    # Friday 17:30 + 1 business hour on e-SAV is Saturday 08:30.
+    paris = ZoneInfo("Europe/Paris")
+    esav = targets_for(ids["e-sav"], "major", "incident")
+    assert esav is not None
+    friday = datetime(2026, 3, 6, 17, 30, tzinfo=paris)
+    assert add_business_time(friday, hour, esav.calendar) == datetime(
+        2026, 3, 7, 8, 30, tzinfo=paris
+    )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 
 from esoutien.accounts import access
+from esoutien.core import clock
+from esoutien.tickets import sla
 from esoutien.tickets.models import Attachment, Ticket, TicketEvent
 from esoutien.tickets.states import Status
 
@@ -46,7 +50,25 @@ def ticket_out(ticket: Ticket, user: Any, request: Any) -> dict[str, Any]:
         "resolved_at": ticket.resolved_at,
         "closed_at": ticket.closed_at,
         "report_url": report,
-        "sla": None,
+        "sla": sla_out(ticket),
+    }
+
+
+def _paris(moment: datetime | None) -> datetime | None:
+    return timezone.localtime(moment, timezone.get_default_timezone()) if moment else None
+
+
+def sla_out(ticket: Ticket) -> dict[str, Any] | None:
+    """The stored SLA clocks (tickets/sla.py); None for a ticket no policy covers."""
+    if not sla.has_sla(ticket):
+        return None
+    return {
+        "take_charge_due": _paris(ticket.sla_take_charge_due),
+        "resolution_due": _paris(ticket.sla_resolution_due),
+        "taken_in_charge_at": _paris(ticket.taken_at),
+        "resolved_at": _paris(ticket.resolved_at),
+        "paused": ticket.sla_paused_since is not None,
+        "breached": sla.breached_now(ticket, clock.now()),
     }
 
 

@@ -55,6 +55,22 @@ class ContactOut(Schema):
     phone: str
 
 
+class SlaOut(Schema):
+    """The ticket's SLA clocks (docs/sla.md); date-times in Paris time with their offset."""
+
+    take_charge_due: datetime | None = Field(
+        description="Take-charge deadline (prise en compte), in the e-service's support hours."
+    )
+    resolution_due: datetime | None = Field(
+        description="Resolution deadline (rétablissement); moves later while the clock is "
+        "paused, then is fixed again when it resumes."
+    )
+    taken_in_charge_at: datetime | None
+    resolved_at: datetime | None
+    paused: bool = Field(description="The clock is paused (waiting for the operator's answer).")
+    breached: bool = Field(description="A deadline was missed (take charge or resolution).")
+
+
 class TicketOut(Schema):
     reference: str
     href: str
@@ -77,8 +93,8 @@ class TicketOut(Schema):
     resolved_at: datetime | None
     closed_at: datetime | None
     report_url: str | None = Field(None, description="The resolution report (PDF), once resolved.")
-    sla: dict[str, datetime | None] | None = Field(
-        None, description="Take-charge and resolution deadlines, when support hours are known."
+    sla: SlaOut | None = Field(
+        None, description="SLA clocks; null when no SLA policy covers the ticket."
     )
 
 

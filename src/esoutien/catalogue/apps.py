@@ -6,3 +6,8 @@ class CatalogueConfig(AppConfig):
     name = "esoutien.catalogue"
     label = "catalogue"
     verbose_name = _("Catalogue")
+
+    def ready(self) -> None:
+        from esoutien.catalogue import sla
+
+        sla.connect_signals()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, time, timedelta
+from itertools import pairwise
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,6 +14,16 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from esoutien.catalogue.business_hours import BusinessCalendar
+
+# Ticket severities and kinds an SLA policy may target. The catalogue sits below the tickets
+# app, so the values are repeated here (they must match tickets.models.Severity and Kind).
+SLA_SEVERITIES = {"critical": _("Critical"), "major": _("Major"), "minor": _("Minor")}
+SLA_KINDS = {"incident": _("Malfunction"), "request": _("Support request")}
+# The status that pauses the clock when a policy names none: waiting for the operator.
+DEFAULT_PAUSE_STATUSES = ("pending",)
 
 
 class EService(models.Model):
@@ -127,6 +141,105 @@ class SupportCalendar(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        if not _is_time_zone(self.timezone):
+            raise ValidationError(
+                {
+                    "timezone": _(
+                        "“%(value)s” is not a known time zone: use an IANA name such as "
+                        "Europe/Paris."
+                    )
+                    % {"value": self.timezone}
+                }
+            )
+
+    def validate_openings(self, intervals: Iterable[OpeningInterval] | None = None) -> None:
+        """Refuse a calendar that is never open, or whose intervals overlap.
+
+        ``intervals`` are the weekly intervals about to be saved (the admin passes its inline
+        forms); by default the stored ones. Exceptional openings alone do not count: a
+        deadline must always be reachable.
+        """
+        items = list(self.intervals.all() if intervals is None else intervals)
+        errors: list[ValidationError] = []
+        if not self.always_open and not any(i.minutes[1] > i.minutes[0] for i in items):
+            errors.append(
+                ValidationError(
+                    _(
+                        "A support calendar needs at least one weekly opening interval, "
+                        "or the 24/7 box ticked."
+                    ),
+                    code="no_opening",
+                )
+            )
+        errors.extend(_overlaps(items))
+        if errors:
+            raise ValidationError(errors)
+
+    def to_business_calendar(self) -> BusinessCalendar:
+        """The pure description used by business-time arithmetic (uses prefetched rows)."""
+        from esoutien.catalogue.business_hours import BusinessCalendar
+
+        openings = []
+        closures = []
+        for exception in self.exceptions.all():
+            if exception.kind == ExceptionKind.OPEN:
+                if exception.opens is not None and exception.closes is not None:
+                    openings.append(
+                        (
+                            exception.start_date,
+                            exception.end_date,
+                            exception.opens,
+                            exception.closes,
+                        )
+                    )
+            else:
+                closures.append((exception.start_date, exception.end_date))
+        return BusinessCalendar(
+            tz=self.timezone,
+            weekly=tuple(sorted((i.weekday, i.start, i.end) for i in self.intervals.all())),
+            always_open=self.always_open,
+            public_holidays=self.closed_on_public_holidays,
+            closures=tuple(sorted(closures)),
+            openings=tuple(sorted(openings)),
+        )
+
+
+def _is_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _minute(at: time) -> int:
+    return at.hour * 60 + at.minute
+
+
+def _overlaps(intervals: Iterable[OpeningInterval]) -> list[ValidationError]:
+    by_day: dict[int, list[OpeningInterval]] = {}
+    for interval in intervals:
+        if interval.start is not None and interval.end is not None:
+            by_day.setdefault(interval.weekday, []).append(interval)
+    errors = []
+    for day in sorted(by_day):
+        ordered = sorted(by_day[day], key=lambda i: i.minutes)
+        for before, after in pairwise(ordered):
+            if after.minutes[0] < before.minutes[1]:
+                errors.append(
+                    ValidationError(
+                        _("%(day)s: the intervals %(first)s and %(second)s overlap."),
+                        code="overlap",
+                        params={
+                            "day": Weekday(day).label,
+                            "first": before.hours_label,
+                            "second": after.hours_label,
+                        },
+                    )
+                )
+    return errors
+
 
 class Weekday(models.IntegerChoices):
     MONDAY = 0, _("Monday")
@@ -153,8 +266,42 @@ class OpeningInterval(models.Model):
         verbose_name = _("opening interval")
         verbose_name_plural = _("opening intervals")
 
+    # The admin's inline formset checks overlaps across all its forms at once (some rows may
+    # be changing together), so it turns the per-row check against stored rows off.
+    check_stored_siblings = True
+
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+        return f"{self.get_weekday_display()} {self.hours_label}"
+
+    @property
+    def minutes(self) -> tuple[int, int]:
+        """(start, end) in minutes since midnight; an end at 00:00 is midnight (1440)."""
+        end = _minute(self.end)
+        return _minute(self.start), end or 24 * 60
+
+    @property
+    def hours_label(self) -> str:
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+    def clean(self) -> None:
+        if self.start is None or self.end is None:
+            return
+        start, end = self.minutes
+        if end <= start:
+            raise ValidationError(
+                {
+                    "end": _(
+                        "The closing time must be after the opening time (00:00 means midnight)."
+                    )
+                }
+            )
+        if self.check_stored_siblings and self.calendar_id is not None:
+            siblings = OpeningInterval.objects.filter(
+                calendar_id=self.calendar_id, weekday=self.weekday
+            ).exclude(pk=self.pk)
+            errors = _overlaps([self, *siblings])
+            if errors:
+                raise ValidationError(errors)
 
 
 class ExceptionKind(models.TextChoices):
@@ -183,6 +330,27 @@ class CalendarException(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.start_date}–{self.end_date})"
+
+    def clean(self) -> None:
+        errors: dict[str, ValidationError] = {}
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = ValidationError(_("The end date cannot precede the start date."))
+        has_hours = self.opens is not None or self.closes is not None
+        if self.kind == ExceptionKind.OPEN:
+            if self.opens is None or self.closes is None:
+                errors["opens"] = ValidationError(
+                    _("An exceptional opening needs its opening and closing times.")
+                )
+            elif (_minute(self.closes) or 24 * 60) <= _minute(self.opens):
+                errors["closes"] = ValidationError(
+                    _("The closing time must be after the opening time (00:00 means midnight).")
+                )
+        elif self.kind == ExceptionKind.CLOSED and has_hours:
+            errors["opens"] = ValidationError(
+                _("Hours apply to exceptional openings only: leave them empty for a closure.")
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class SlaPolicy(models.Model):
@@ -215,3 +383,37 @@ class SlaPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.eservice} {self.severity or '*'} {self.kind or '*'}"
+
+    def clean(self) -> None:
+        errors: dict[str, ValidationError] = {}
+        if self.severity and self.severity not in SLA_SEVERITIES:
+            errors["severity"] = ValidationError(
+                _("Unknown severity “%(value)s”: choose critical, major, minor or leave it blank."),
+                params={"value": self.severity},
+            )
+        if self.kind and self.kind not in SLA_KINDS:
+            errors["kind"] = ValidationError(
+                _("Unknown kind “%(value)s”: choose incident, request or leave it blank."),
+                params={"value": self.kind},
+            )
+        for field in ("take_charge_target", "resolution_target"):
+            value = getattr(self, field)
+            if value is not None and value <= timedelta(0):
+                errors[field] = ValidationError(_("A target must be a positive duration."))
+        if self.calendar_id is None:
+            errors["calendar"] = ValidationError(
+                _("Choose the support calendar in whose hours the targets are counted.")
+            )
+        if self.pause_statuses is None:  # an emptied admin field: the default applies
+            self.pause_statuses = []
+        statuses = self.pause_statuses
+        if not isinstance(statuses, list) or not all(isinstance(x, str) for x in statuses):
+            errors["pause_statuses"] = ValidationError(
+                _('Give a list of status codes, for example ["pending"].')
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def effective_pause_statuses(self) -> frozenset[str]:
+        return frozenset(self.pause_statuses or DEFAULT_PAUSE_STATUSES)

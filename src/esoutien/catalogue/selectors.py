@@ -19,3 +19,16 @@ def is_subscribed(operator_id: int, eservice_id: int, day: date) -> bool:
         .filter(operator_id=operator_id, eservice_id=eservice_id)
         .exists()
     )
+
+
+def support_hours(eservice_ids: list[int]) -> list[tuple[str, str]]:
+    """(e-service name, its support hours in words) for those with a support calendar."""
+    from esoutien.catalogue.hours_text import describe_hours
+
+    eservices = (
+        EService.objects.filter(pk__in=eservice_ids, support_calendar__isnull=False)
+        .select_related("support_calendar")
+        .prefetch_related("support_calendar__intervals", "support_calendar__exceptions")
+        .order_by("name")
+    )
+    return [(e.name, describe_hours(e.support_calendar)) for e in eservices if e.support_calendar]

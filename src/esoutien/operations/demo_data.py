@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
 from esoutien.accounts.models import Role
@@ -42,6 +42,29 @@ USERS = [
 ]
 TEAM = "Support e-services"
 # fmt: on
+
+# --- Support hours and SLA (issue 6) -------------------------------------------------------
+# A "business day" is one full day of the calendar's own hours: 10 h on an 08:00-18:00
+# calendar, 8 h on a 09:00-17:00 one. Targets are stored as business durations.
+# calendar name: (weekdays open, opens, closes, closed on public holidays)
+CALENDARS = {
+    "Jours ouvrés 8 h - 18 h": (range(5), time(8), time(18), True),
+    "Du lundi au samedi 8 h - 18 h": (range(6), time(8), time(18), True),
+    "Jours ouvrés 9 h - 17 h": (range(5), time(9), time(17), False),
+}
+# e-service code: calendar name
+SUPPORT_CALENDARS = {
+    "ftte-eligibility": "Jours ouvrés 8 h - 18 h",
+    "e-sav": "Du lundi au samedi 8 h - 18 h",
+    "fci": "Jours ouvrés 9 h - 17 h",
+}
+# (e-service code, severity or "" for any, take-charge target, resolution target)
+SLA_POLICIES = [
+    ("ftte-eligibility", "", timedelta(hours=4), timedelta(hours=2 * 10)),  # 2 business days
+    ("e-sav", "", timedelta(hours=1), timedelta(hours=10)),
+    ("e-sav", Severity.CRITICAL.value, timedelta(hours=1), timedelta(hours=4)),
+    ("fci", "", timedelta(hours=8), timedelta(hours=5 * 8)),  # 5 business days
+]
 PHONES = {"alice": "01 84 60 12 34", "manager": "01 84 60 12 00", "bob": "02 51 44 87 10"}
 
 

@@ -184,6 +184,17 @@ class FilterForm(forms.Form):
 class DeskFilterForm(FilterForm):
     operator = forms.CharField(label=_("Operator code"), required=False, max_length=4)
     mine = forms.BooleanField(label=_("My tickets"), required=False)
+    # SLA (issue 6): values of tickets.selectors.SLA_FILTERS and ticket_ordering.
+    sla = forms.ChoiceField(
+        label=_("SLA"),
+        required=False,
+        choices=[("", _("All")), ("at_risk", _("At risk")), ("breached", _("Breached"))],
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[("urgency", _("Most urgent first")), ("updated", _("Recently updated"))],
+    )
 
 
 class ResolveForm(forms.Form):

@@ -43,7 +43,8 @@ def _send(ticket: Ticket, kind: str, context: dict[str, Any], **kwargs: Any) -> 
 
 
 def acknowledgement(ticket: Ticket) -> None:
-    _send(ticket, "acknowledgement", {})
+    # The resolution deadline of the SLA (tickets/sla.py), shown in Paris time; None: no SLA.
+    _send(ticket, "acknowledgement", {"expected_resolution": ticket.sla_resolution_due})
     _webhook(ticket, EventType.TICKET_CREATED, ticket.created_at)
 
 

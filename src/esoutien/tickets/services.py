@@ -18,7 +18,7 @@ from esoutien.catalogue.models import EService
 from esoutien.catalogue.selectors import is_subscribed
 from esoutien.core import clock
 from esoutien.core.errors import Forbidden, InvalidInput, NotFound, NotSubscribed
-from esoutien.tickets import notifications, workflow
+from esoutien.tickets import notifications, sla, workflow
 from esoutien.tickets.models import (
     EventKind,
     Kind,
@@ -105,6 +105,7 @@ def ticket_create(actor: Any, operator: Operator, draft: TicketDraft) -> Ticket:
         raise error_class(_("The ticket was not filed: please correct the errors."), errors=errors)
     with files_removed_on_failure() as stored, transaction.atomic():
         ticket.reference = allocate_reference(now)
+        sla.start_clocks(ticket)  # snapshot the policy's targets, set the deadlines
         ticket.save()
         event = TicketEvent.objects.create(
             ticket=ticket,

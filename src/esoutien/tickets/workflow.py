@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from esoutien.accounts import access
 from esoutien.core import clock
 from esoutien.core.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
-from esoutien.tickets import notifications, report_pdf
+from esoutien.tickets import notifications, report_pdf, sla
 from esoutien.tickets.models import (
     AttachmentKind,
     EventKind,
@@ -94,6 +94,8 @@ def _apply(
     if name == "take" and locked.assignee_id is None and party is Party.DESK:
         locked.assignee = actor
         fields.append("assignee")
+    # SLA clocks (tickets/sla.py): recomputed from the timeline plus this change, same save.
+    fields += sla.refresh(locked, now, pending=(now, transition.target))
     locked.save(update_fields=fields)
     event = TicketEvent.objects.create(
         ticket=locked,
@@ -109,7 +111,8 @@ def _apply(
         data=data or {},
     )
     # Refresh the caller's instance so it never holds a stale status.
-    for field in ("status", "updated_at", "taken_at", "resolved_at", "closed_at", "assignee_id"):
+    refreshed = ("status", "updated_at", "taken_at", "resolved_at", "closed_at", "assignee_id")
+    for field in refreshed + sla.STORED_FIELDS:
         setattr(ticket, field, getattr(locked, field))
     notifications.status_changed(ticket, event)
     return event

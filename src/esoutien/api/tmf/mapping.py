@@ -231,8 +231,8 @@ def _characteristics(ticket: Ticket) -> list[dict[str, Any]]:
 
 
 def expected_resolution_date(ticket: Ticket) -> datetime | None:
-    """The resolution deadline once support-hours SLAs exist; null until then (as /api/v1)."""
-    return None
+    """The SLA's resolution deadline (``sla.resolution_due`` of /api/v1); null without SLA."""
+    return ticket.sla_resolution_due
 
 
 def ticket_href(request: Any, reference: str) -> str:

@@ -263,7 +263,7 @@ class TroubleTicketOut(TmfOut):
     lastUpdate: datetime | None = None
     resolutionDate: datetime | None = None
     expectedResolutionDate: datetime | None = Field(
-        None, description="The resolution deadline; null until support-hours SLAs exist."
+        None, description="The SLA's resolution deadline; null when no SLA policy applies."
     )
     externalId: str | None = Field(None, description="The operator's own reference.")
     relatedParty: list[RelatedPartyOut] | None = None

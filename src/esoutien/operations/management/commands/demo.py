@@ -23,17 +23,27 @@ from django.db import transaction
 from django.db.models import Max, Model
 
 from esoutien.accounts.models import Operator, Role, User
-from esoutien.catalogue.models import EService, Subscription, Team
+from esoutien.catalogue.models import (
+    EService,
+    OpeningInterval,
+    SlaPolicy,
+    Subscription,
+    SupportCalendar,
+    Team,
+)
 from esoutien.core import clock
 from esoutien.mail.models import OutboundEmail
 from esoutien.mail.outbound import suppress
 from esoutien.operations.demo_data import (
+    CALENDARS,
     ESERVICES,
     OPERATORS,
     PARIS,
     PHONES,
     SCENARIOS,
+    SLA_POLICIES,
     SUBSCRIPTION_START,
+    SUPPORT_CALENDARS,
     TEAM,
     USERS,
     Scenario,
@@ -255,6 +265,40 @@ class Command(BaseCommand):
         team, new = Team.objects.get_or_create(name=TEAM)
         created += new
         team.eservices.add(*eservices.values())
+        return created + self._seed_support_hours(eservices)
+
+    def _seed_support_hours(self, eservices: dict[str, EService]) -> int:
+        """The three calendars and their SLA policies; an admin's later edits are kept."""
+        created = 0
+        calendars: dict[str, SupportCalendar] = {}
+        for name, (weekdays, opens, closes, holidays_closed) in CALENDARS.items():
+            calendars[name], new = SupportCalendar.objects.get_or_create(
+                name=name, defaults={"closed_on_public_holidays": holidays_closed}
+            )
+            if new:
+                OpeningInterval.objects.bulk_create(
+                    OpeningInterval(calendar=calendars[name], weekday=day, start=opens, end=closes)
+                    for day in weekdays
+                )
+            created += new
+        for code, name in SUPPORT_CALENDARS.items():
+            eservice = eservices[code]
+            if eservice.support_calendar_id is None:
+                eservice.support_calendar = calendars[name]
+                eservice.save(update_fields=["support_calendar"])
+        for code, severity, take_charge, resolution in SLA_POLICIES:
+            _, new = SlaPolicy.objects.get_or_create(
+                eservice=eservices[code],
+                severity=severity,
+                kind="",
+                defaults={
+                    "calendar": calendars[SUPPORT_CALENDARS[code]],
+                    "take_charge_target": take_charge,
+                    "resolution_target": resolution,
+                    "pause_statuses": ["pending"],
+                },
+            )
+            created += new
         return created
 
     def _seed_users(self) -> tuple[dict[str, User], int]:
