@@ -15,19 +15,29 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
+import queue as queue_module
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--tickets", type=int, default=50)
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="pipelines run at once, each storing and routing its share (the SMTP listener "
+        "and the worker are separate processes in production)",
+    )
     parser.add_argument("--output", default="")
     args = parser.parse_args()
 
@@ -67,8 +77,12 @@ def main() -> None:
             user,
             operator,
             services.TicketDraft(
-                eservice=eservice, kind="incident", severity="minor", subject=f"Bench {i}",
-                description="Perte de synchronisation.", contact_email=user.email,
+                eservice=eservice,
+                kind="incident",
+                severity="minor",
+                subject=f"Bench {i}",
+                description="Perte de synchronisation.",
+                contact_email=user.email,
             ),
         )
         for i in range(args.tickets)
@@ -85,34 +99,78 @@ def main() -> None:
                 f"Date: Mon, 02 Mar 2026 09:00:00 +0100\r\n"
                 f"Content-Type: text/plain; charset=utf-8\r\n\r\n"
                 f"Bonjour,\r\n\r\nLe boîtier a été redémarré à 9 h 05, le lien est revenu.\r\n\r\n"
-                f"Le lun. 2 mars 2026 à 08:30, e-soutien <support@e-soutien.localhost> a écrit :\r\n"
+                f"Le lun. 2 mars 2026 à 08:30, e-soutien <support@e-soutien.localhost> "
+                f"a écrit :\r\n"
                 f"> Pouvez-vous redémarrer le boîtier ?\r\n> Cordialement\r\n"
             ).encode()
         )
-    started = time.perf_counter()
+    from django.db import connections
+
+    def run(share: list[bytes], queue: Any) -> None:
+        counted = [0]
+
+        def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            counted[0] += 1
+            return execute(sql, params, many, context)
+
+        statuses: dict[str, int] = {}
+        cpu = time.process_time()
+        with connection.execute_wrapper(count):
+            for raw in share:
+                row = store.store_raw(raw, transport="pipe", envelope_sender="noc@bench.example")
+                status = dispatch.process(row.pk) or "skipped"
+                statuses[status] = statuses.get(status, 0) + 1
+        queue.put((statuses, counted[0], time.process_time() - cpu))
+
+    if args.processes == 1:  # in this process, so that a profiler sees it
+        inline: queue_module.SimpleQueue[Any] = queue_module.SimpleQueue()
+        started = time.perf_counter()
+        run(messages, inline)
+        elapsed = time.perf_counter() - started
+        reports = [inline.get()]
+    else:
+        connections.close_all()  # each forked pipeline opens its own connection
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        shares = [messages[i :: args.processes] for i in range(args.processes)]
+        workers = [context.Process(target=run, args=(share, queue)) for share in shares]
+        started = time.perf_counter()
+        for worker in workers:
+            worker.start()
+        reports = [queue.get() for _ in workers]
+        for worker in workers:
+            worker.join()
+        elapsed = time.perf_counter() - started
     statuses: dict[str, int] = {}
-    for raw in messages:
-        row = store.store_raw(raw, transport="pipe", envelope_sender="noc@bench.example")
-        status = dispatch.process(row.pk) or "skipped"
-        statuses[status] = statuses.get(status, 0) + 1
-    elapsed = time.perf_counter() - started
+    for report in reports:
+        for key, value in report[0].items():
+            statuses[key] = statuses.get(key, 0) + value
+    queries = sum(report[1] for report in reports)
+    cpu_seconds = sum(report[2] for report in reports)
     result = {
         "benchmark": "inbound store+parse+route, plain replies",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": sys.version.split()[0]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+        },
         "database": connection.vendor,
         "messages": args.messages,
         "tickets": args.tickets,
         "seconds": round(elapsed, 3),
+        "processes": args.processes,
         "messages_per_second": round(args.messages / elapsed, 1),
+        "queries_per_message": round(queries / args.messages, 2),
+        "pipeline_cpu_ms_per_message": round(1000 * cpu_seconds / args.messages, 3),
         "ms_per_message": round(1000 * elapsed / args.messages, 3),
         "statuses": statuses,
         "data_dir": str(settings.DATA_DIR),
     }
     print(json.dumps(result, indent=2))
-    output = Path(args.output or Path(__file__).parent / "results" / (
-        f"inbound-{connection.vendor}.json"))
+    output = Path(
+        args.output or Path(__file__).parent / "results" / (f"inbound-{connection.vendor}.json")
+    )
     output.write_text(json.dumps(result, indent=2) + "\n")
 
 

@@ -1,8 +1,9 @@
 """`esoutien fetchmail`: store first, then flag or move; never lose, never take twice.
 
-The IMAP server here is a stand-in (FakeImap, speaking imapclient's API): no IMAP server can
-run inside these tests. It checks the one rule that matters at the moment it matters: when
-a message is flagged, moved or deleted, it must already be committed in the database.
+The IMAP server here is a stand-in (FakeImap, speaking imapclient's API), which can check
+the one rule that matters at the moment it matters: when a message is flagged, moved or
+deleted, it must already be committed in the database; and play servers without MOVE or
+custom keywords. test_fetchmail_dovecot.py runs the same flows against a real Dovecot.
 """
 
 from __future__ import annotations

@@ -60,6 +60,7 @@ class ImapSettings:
     folder: str = "INBOX"
     processed_folder: str = ""
     use_ssl: bool = True
+    ca_file: str = ""  # a private CA for the mail server's certificate (else the system's)
 
     @classmethod
     def from_settings(cls) -> ImapSettings:
@@ -71,6 +72,7 @@ class ImapSettings:
             folder=settings.ESOUTIEN_IMAP_FOLDER,
             processed_folder=settings.ESOUTIEN_IMAP_PROCESSED_FOLDER,
             use_ssl=settings.ESOUTIEN_IMAP_SSL,
+            ca_file=settings.ESOUTIEN_IMAP_CA_FILE,
         )
 
 
@@ -82,7 +84,9 @@ def connect(config: ImapSettings) -> Any:
         config.host,
         port=config.port,
         ssl=config.use_ssl,
-        ssl_context=ssl.create_default_context() if config.use_ssl else None,
+        ssl_context=(
+            ssl.create_default_context(cafile=config.ca_file or None) if config.use_ssl else None
+        ),
         timeout=60,
     )
     client.login(config.user, config.password)

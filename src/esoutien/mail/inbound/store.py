@@ -57,32 +57,30 @@ def store_raw(
         sender=sender[:320],
         subject=subject[:300],
     )
-    with transaction.atomic(durable=True):
-        original = _original(message_id, digest)
-        row: InboundEmail | None = None
-        if original is None:
-            try:
-                with transaction.atomic():  # a savepoint: a concurrent twin may win the index
-                    row = InboundEmail.objects.create(
-                        **fields,
-                        status=InboundStatus.QUARANTINED if too_large else InboundStatus.STORED,
-                        reason="too_large" if too_large else "",
-                    )
-            except IntegrityError:
-                original = _original(message_id, digest)
-                if original is None:
-                    raise
-        if row is None:
-            assert original is not None
+    row: InboundEmail | None = None
+    try:
+        # The common case, one INSERT: a message seen before trips the partial unique index
+        # (Message-ID, or sha256 without one), which is also what settles concurrent twins.
+        with transaction.atomic(durable=True):
+            row = InboundEmail.objects.create(
+                **fields,
+                status=InboundStatus.QUARANTINED if too_large else InboundStatus.STORED,
+                reason="too_large" if too_large else "",
+            )
+            if row.status == InboundStatus.STORED:
+                row_id = row.pk
+                transaction.on_commit(lambda: _trigger(row_id))
+    except IntegrityError:
+        with transaction.atomic(durable=True):
+            original = _original(message_id, digest)
+            if original is None:
+                raise
             row = InboundEmail.objects.create(
                 **fields,
                 status=InboundStatus.DUPLICATE,
                 reason="duplicate",
                 duplicate_of=original,
             )
-        if row.status == InboundStatus.STORED:
-            row_id = row.pk
-            transaction.on_commit(lambda: _trigger(row_id))
     log.info(
         "inbound e-mail %s stored via %s (%s, %d bytes, %s)",
         row.pk,

@@ -1,4 +1,5 @@
-"""`esoutien up`: the whole product on one machine (web server + worker), for `make run`."""
+"""`esoutien up`: the whole product on one machine (web server, worker, inbound mail
+listener), for `make run`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from esoutien.operations.management.commands.serve import (
     gunicorn_argv,
     port_is_free,
     redirect_argv,
+    reset_metrics_dir,
     split_bind,
     supervise,
     warn_plain_http,
@@ -34,6 +36,14 @@ class Command(BaseCommand):
             metavar="PORT",
             help="Plain HTTP port that only redirects to HTTPS (0: none; skipped if taken).",
         )
+        parser.add_argument(
+            "--smtpd-port",
+            type=int,
+            default=2525,
+            metavar="PORT",
+            help="Inbound SMTP listener on 127.0.0.1 for replies by e-mail (0: none; skipped "
+            "if taken).",
+        )
         parser.add_argument("--no-demo", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -43,9 +53,11 @@ class Command(BaseCommand):
             call_command("demo", verbosity=0)
             seeded = True
         call_command("collectstatic", interactive=False, verbosity=0)
+        reset_metrics_dir()
         web = subprocess.Popen(gunicorn_argv(options["bind"], 2, 4, options["http"]))
         worker = subprocess.Popen([sys.executable, "-m", "esoutien", "worker"])
         redirect = self._start_redirect(options)
+        smtpd = self._start_smtpd(options["smtpd_port"])
         scheme = "http" if options["http"] else "https"
         port = options["bind"].rsplit(":", 1)[-1]
         self.stdout.write(
@@ -69,8 +81,28 @@ class Command(BaseCommand):
                 "  (staff also need a TOTP code; demo secret "
                 f"{settings.ESOUTIEN_DEMO_TOTP_SECRET}: oathtool --totp -b <secret>)"
             )
+        if smtpd is not None:
+            self.stdout.write(
+                f"Replies by e-mail: SMTP on 127.0.0.1:{options['smtpd_port']} for "
+                f"{settings.ESOUTIEN_SUPPORT_ADDRESS} and {settings.ESOUTIEN_HOTLINE_ADDRESS}."
+            )
         self.stdout.write("Press Ctrl-C to stop.\n")
-        supervise([web, worker], [redirect] if redirect is not None else [])
+        optional = [p for p in (redirect, smtpd) if p is not None]
+        supervise([web, worker], optional)
+
+    def _start_smtpd(self, port: int) -> subprocess.Popen[bytes] | None:
+        """The inbound listener (store first, then the worker routes), unless disabled/taken."""
+        if not port:
+            return None
+        if not port_is_free("127.0.0.1", port):
+            self.stderr.write(
+                f"No inbound SMTP listener: 127.0.0.1:{port} is already in use "
+                "(choose another with --smtpd-port, or 0 for none)."
+            )
+            return None
+        return subprocess.Popen(
+            [sys.executable, "-m", "esoutien", "smtpd", "--host", "127.0.0.1", "--port", str(port)]
+        )
 
     def _start_redirect(self, options: dict[str, Any]) -> subprocess.Popen[bytes] | None:
         """The plain-HTTP redirect port, unless disabled, not applicable or already taken."""
