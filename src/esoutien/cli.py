@@ -9,8 +9,12 @@ import sys
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "esoutien.config.settings")
     argv = list(sys.argv)
-    if argv[1:2] == ["mail-replay"]:  # the name the docs use; Django's command is mail_replay
-        argv[1] = "mail_replay"
+    # The names the docs use; Django's commands are module names (underscores).
+    aliases = {"mail-replay": "mail_replay", "service-state": "service_state"}
+    if len(argv) > 1 and argv[1] in aliases:
+        argv[1] = aliases[argv[1]]
+    if argv[1:2] == ["bench-seed"]:  # the name the performance issue uses (bench_seed)
+        argv[1] = "bench_seed"
     if argv[1:2] != ["mailgate"]:
         from django.core.management import execute_from_command_line
 

@@ -40,6 +40,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
@@ -321,6 +322,33 @@ def _api_own_manager(actor: Actor, target: Target) -> str:
     return ALLOWED if actor.role == Role.OPERATOR_MANAGER else FORBIDDEN
 
 
+# --- Maintenance windows (operations app) ---
+
+
+def _supervisor_object(actor: Actor, target: Target) -> str:
+    """A supervisors' page about one object: 403 to everyone else, even for a missing one."""
+    outcome = _supervisor(actor, target)
+    if outcome == ALLOWED and target is not NO_OBJECT and not target.exists:
+        return NOT_FOUND
+    return outcome
+
+
+def _secret_link(actor: Actor, target: Target) -> str:
+    return ALLOWED if target is NO_OBJECT or target.exists else NOT_FOUND
+
+
+def _api_authenticated(actor: Actor, target: Target) -> str:
+    return UNAUTHORIZED if actor.anonymous else _secret_link(actor, target)
+
+
+def _api_supervisor(actor: Actor, target: Target) -> str:
+    if actor.anonymous:
+        return UNAUTHORIZED
+    if actor.role not in (Role.SUPERVISOR, Role.ADMINISTRATOR):
+        return FORBIDDEN
+    return _secret_link(actor, target)
+
+
 KINDS: dict[str, Callable[[Actor, Target], str]] = {
     # Anyone, signed in or not (login page, password reset, health check...).
     "public": _public,
@@ -377,6 +405,16 @@ KINDS: dict[str, Callable[[Actor, Target], str]] = {
     # An operator's managers for their own operator, where the operator is not named (TMF621
     # hub registration): 401 to anonymous callers, 403 to everyone else, administrators too.
     "api_own_manager": _api_own_manager,
+    # --- Maintenance windows (operations app)
+    # Supervisors and administrators, on an object: 403 to others even for a missing one.
+    "supervisor_object": _supervisor_object,
+    # A secret address is the credential (the operators' calendar feed): anyone with it; an
+    # unknown one is a 404.
+    "secret_link": _secret_link,
+    # The API for anyone signed in (maintenance windows are no one's secret); 401 anonymous.
+    "api_authenticated": _api_authenticated,
+    # API writes of supervisors and administrators: 401 anonymous, 403 anyone else.
+    "api_supervisor": _api_supervisor,
 }
 
 
@@ -401,6 +439,7 @@ RULES: dict[str, Rule] = {
     # --- e-soutien's own pages
     "home": Rule("authenticated", why="dispatches to the portal or the desk"),
     "health": Rule("public"),
+    "accessibility": Rule("public", why="the RGAA accessibility statement"),
     "set_language": Rule("public", method="POST"),
     "sso_deep_link": Rule("public", query="?next=/portal/"),
     "profile": Rule("authenticated"),
@@ -425,6 +464,11 @@ RULES: dict[str, Rule] = {
     "desk:quarantine": Rule("desk"),
     "desk:quarantine_detail": Rule("desk_mail"),
     "desk:quarantine_action": Rule("desk_mail", method="POST"),
+    # --- SLA reports (issue 6): every operator's for supervisors, one's own for operator users
+    "desk:sla_report": Rule("supervisor"),
+    "desk:sla_report_export": Rule("supervisor"),
+    "portal:indicators": Rule("operator"),
+    "portal:indicators_export": Rule("operator"),
     # --- Webhooks: an operator's managers, on their own operator's endpoints (administrators
     # manage them through the API)
     "webhooks:list": Rule("manager"),
@@ -559,6 +603,47 @@ RULES: dict[str, Rule] = {
     "tmf621:unregister_listener": Rule(
         "api_manager", method="DELETE", why="a listener is a webhook: as api-1:delete_webhook"
     ),
+    # --- Maintenance windows (operations app): everyone reads them; supervisors manage them;
+    # an operator's managers manage its calendar address, which is itself the credential
+    "maintenance:overview": Rule("authenticated"),
+    "maintenance:subscription": Rule("authenticated", method="POST", why="one's own opt-in"),
+    "maintenance:feed_regenerate": Rule("manager", method="POST"),
+    "maintenance:feed": Rule("secret_link", why="calendar applications poll it without login"),
+    "maintenance:desk_list": Rule("supervisor"),
+    "maintenance:desk_new": Rule("supervisor"),
+    "maintenance:desk_edit": Rule("supervisor_object"),
+    "maintenance:desk_cancel": Rule("supervisor_object", why="GET: the confirmation step"),
+    "api-1:list_maintenance_windows": Rule("api_authenticated"),
+    "api-1:create_maintenance_window": Rule(
+        "api_supervisor",
+        method="POST",
+        json={
+            "title_fr": "Matrice",
+            "starts_at": "2099-03-01T22:00:00+01:00",
+            "ends_at": "2099-03-02T00:30:00+01:00",
+            "eservices": ["esav"],
+        },
+    ),
+    "api-1:maintenance_window_detail": Rule("api_authenticated"),
+    "api-1:update_maintenance_window": Rule(
+        "api_supervisor", method="PATCH", json={"title_fr": "Matrice modifiée"}
+    ),
+    # --- Service state, status page, probes, hotline (status app)
+    "ready": Rule("public", why="readiness probe: database and queue"),
+    "metrics": Rule(
+        "api_not_found", why="404 while ESOUTIEN_METRICS_TOKEN is unset; then its bearer token"
+    ),
+    "status:page": Rule("public", why="the public status page, no login"),
+    "status:json": Rule("public"),
+    "status:feed": Rule("public"),
+    "status:browsers": Rule("public"),
+    "status:desk_state": Rule("supervisor"),
+    "desk:ticket_requalify": Rule("desk", method="POST", why="refused for non-hotline tickets"),
+    "desk:quarantine_hotline_ticket": Rule(
+        "desk_mail", method="POST", why="no operator given: back to the message"
+    ),
+    "api-1:get_service_state": Rule("api_authenticated"),
+    "api-1:put_service_state": Rule("api_supervisor", method="PUT", json={"state": "operational"}),
 }
 
 # Read-only ModelAdmins (the audit log, the outbox, tickets and their timeline, webhook endpoints
@@ -572,6 +657,7 @@ READ_ONLY_ADMINS = [
     "tickets_resolutionreport",
     "webhooks_webhookendpoint",
     "webhooks_webhookdelivery",
+    "status_healthcheckrecord",  # status app: kept 7 days by the worker
 ]
 for _model in READ_ONLY_ADMINS:
     RULES[f"admin:{_model}_add"] = Rule("administrator_refused", why="read-only in the admin")
@@ -1116,6 +1202,40 @@ def _quarantine_actions(world: World, endpoint: Endpoint) -> list[Target]:
     ]
 
 
+# --- Maintenance windows (operations app) ---
+
+
+def _maintenance_windows(world: World, endpoint: Endpoint) -> list[Target]:
+    """A window far in the future (no banner, no maintenance mode) and a missing one."""
+    from esoutien.operations.models import MaintenanceWindow
+
+    window, _created = MaintenanceWindow.objects.get_or_create(
+        uid="matrix-window@e-soutien.test",
+        defaults={
+            "title_fr": "Matrice",
+            "starts_at": datetime(2099, 1, 10, 21, 0, tzinfo=UTC),
+            "ends_at": datetime(2099, 1, 10, 23, 0, tzinfo=UTC),
+        },
+    )
+    window.eservices.add(world.tickets[0].eservice)  # something must be affected
+    return [
+        Target("a maintenance window", {"window_id": window.pk}),
+        _missing("maintenance window", window_id=MISSING_ID),
+    ]
+
+
+def _calendar_feeds(world: World, endpoint: Endpoint) -> list[Target]:
+    from esoutien.operations.models import OperatorCalendarFeed
+
+    feed, _created = OperatorCalendarFeed.objects.get_or_create(
+        operator=world.users["alice"].operator, defaults={"token": "matrix-feed-token-alfa"}
+    )
+    return [
+        Target("ALFA's calendar address", {"token": feed.token}, operator="ALFA"),
+        _missing("calendar address", token="not-a-feed-token"),
+    ]
+
+
 def _fixed(label: str, **kwargs: Any) -> Callable[[World, Endpoint], list[Target]]:
     return lambda world, endpoint: [Target(label, kwargs)]
 
@@ -1143,6 +1263,9 @@ TARGETS: dict[frozenset[str], Callable[[World, Endpoint], list[Target]]] = {
     frozenset({"endpoint_id", "delivery_id"}): _deliveries,
     frozenset({"inbound_id"}): _quarantined,
     frozenset({"inbound_id", "action"}): _quarantine_actions,
+    # maintenance windows (operations app)
+    frozenset({"window_id"}): _maintenance_windows,
+    frozenset({"token"}): _calendar_feeds,
 }
 
 # Test arguments of one URL, by its key, when its objects are not those of its parameters'

@@ -577,4 +577,4 @@ def test_router_functions_match_the_dispatchers_contract() -> None:
     routers = settings.ESOUTIEN_INBOUND_ROUTERS
     values = routers.values() if isinstance(routers, dict) else [r[-1] for r in routers]
     assert "esoutien.tickets.inbound.route" in values
-    assert "esoutien.tickets.inbound.route_hotline" in values
+    assert "esoutien.status.hotline.route_hotline" in values  # the status app's (issue 7)

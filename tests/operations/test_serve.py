@@ -57,7 +57,10 @@ def test_serve_answers_over_https_with_a_generated_certificate(tmp_path: Path) -
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise
                 time.sleep(0.3)
-        assert status == 200 and json.loads(body)["database"] == "ok"
+        assert status == 200 and json.loads(body)["status"] == "ok"
+        # Served by the app itself, with its database (readiness, not just liveness).
+        status, body = _get(f"https://127.0.0.1:{port}/readyz", context)
+        assert status == 200 and json.loads(body)["checks"]["database"]["ok"] is True
         # The certificate is the generated one, and it names localhost.
         cert = tmp_path / "tls" / "localhost.crt"
         assert cert.exists()

@@ -122,3 +122,47 @@ def inbound_mail_scope(user: Any, tickets: QuerySet[M]) -> Q:
         return Q(pk__in=[])
     visible = visible_tickets(user, tickets).values("reference")
     return Q(thread_key="") | Q(thread_key__in=visible)
+
+
+# --- SLA reports (issue 6) --------------------------------------------------------------------
+
+
+def sla_report_scope(user: Any) -> Q | None:
+    """The tickets whose SLA figures ``user`` may see, as a filter on ``operator_id``; None:
+    no SLA report at all (refused). Operator users see their own operator's ("Mes
+    indicateurs"), supervisors and administrators every operator's; agents work the queues
+    and get no report."""
+    if is_operator_user(user):
+        return Q(operator_id=user.operator_id)
+    if sees_all_eservices(user):
+        return Q()
+    return None
+
+
+# --- Maintenance windows (operations app) --------------------------------------------------
+
+
+def may_manage_maintenance(user: Any) -> bool:
+    """Publish, reschedule, update and cancel maintenance windows: supervisors and
+    administrators (desk, API). Everyone signed in may read them."""
+    return sees_all_eservices(user)
+
+
+def may_bypass_maintenance(user: Any) -> bool:
+    """While e-soutien itself is under maintenance, provider staff keep working (recorded)."""
+    return is_desk_user(user)
+
+
+def may_manage_calendar_feed(user: Any) -> bool:
+    """The operator's secret maintenance calendar address: its managers."""
+    return bool(
+        _active(user) and user.role == Role.OPERATOR_MANAGER and user.operator_id is not None
+    )
+
+
+# --- Service state (status app) ----------------------------------------------------------
+
+
+def may_declare_service_state(user: Any) -> bool:
+    """Supervisors and administrators declare the state of e-soutien (desk, API)."""
+    return sees_all_eservices(user)

@@ -24,3 +24,5 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("", tickets_router)
 api.add_router("", "esoutien.api.routers.webhooks.router")
+api.add_router("", "esoutien.api.routers.service_state.router")  # status app
+api.add_router("", "esoutien.api.routers.maintenance.router")  # operations: maintenance

@@ -52,6 +52,16 @@ ACTIONS: dict[str, Promise] = {
     "quarantine_attached": pgettext_lazy("audit", "Quarantined mail attached to a ticket"),
     "quarantine_released": pgettext_lazy("audit", "Quarantined mail processed again"),
     "quarantine_discarded": pgettext_lazy("audit", "Quarantined mail discarded"),
+    # Operations: maintenance windows, service state, the fallback hotline
+    "maintenance_published": pgettext_lazy("audit", "Maintenance announced"),
+    "maintenance_rescheduled": pgettext_lazy("audit", "Maintenance rescheduled"),
+    "maintenance_updated": pgettext_lazy("audit", "Maintenance updated"),
+    "maintenance_cancelled": pgettext_lazy("audit", "Maintenance cancelled"),
+    "maintenance_finished": pgettext_lazy("audit", "Maintenance finished"),
+    "maintenance_bypass": pgettext_lazy("audit", "Staff access during maintenance"),
+    "maintenance_feed_regenerated": pgettext_lazy("audit", "Maintenance calendar link renewed"),
+    "service_state_set": pgettext_lazy("audit", "Service state declared"),
+    "hotline_attributed": pgettext_lazy("audit", "Hotline mail filed for an operator"),
     # The audit log itself
     "audit_exported": pgettext_lazy("audit", "Audit log exported"),
     "audit_purged": pgettext_lazy("audit", "Audit log purged"),

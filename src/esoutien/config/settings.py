@@ -67,6 +67,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "esoutien.core.security.trusted_proxy_middleware",
+    # status app: request counters for /metrics; public status pages read no session
+    "esoutien.status.middleware.request_metrics_middleware",
+    "esoutien.status.middleware.public_pages_middleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "esoutien.core.security.permissions_policy_middleware",
@@ -83,6 +86,8 @@ MIDDLEWARE = [
     "esoutien.api.middleware.ApiBodyLimitMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "esoutien.accounts.middleware.StaffMfaMiddleware",
+    # operations: during a maintenance of e-soutien itself, 503 except for provider staff
+    "esoutien.operations.middleware.MaintenanceModeMiddleware",
 ]
 
 ROOT_URLCONF = "esoutien.config.urls"
@@ -100,6 +105,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "esoutien.accounts.context.navigation",
+                # operations: the maintenance banner (cached, one query every 30 s)
+                "esoutien.operations.context.maintenance",
             ],
         },
     }
@@ -121,6 +128,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests use a file (not :memory:) so threads share it with the same locking as production.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-esoutien.sqlite3")}
+    # Performance (issue 9): keep each thread's connection instead of opening the file and
+    # running the PRAGMAs above on every request.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("ESOUTIEN_CONN_MAX_AGE", default=60))
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("ESOUTIEN_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -222,7 +232,7 @@ _https = ESOUTIEN_BASE_URL.startswith("https://")
 _enforce_https = _https and not DEBUG
 # /healthz stays reachable over HTTP for load balancers.
 SECURE_SSL_REDIRECT = env.bool("ESOUTIEN_SSL_REDIRECT", default=_enforce_https)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # readyz: status app
 SECURE_HSTS_SECONDS = env.int("ESOUTIEN_HSTS_SECONDS", default=31536000 if _enforce_https else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = False  # preloading is a one-way decision for the whole domain
@@ -335,6 +345,10 @@ ESOUTIEN_SUPPORT_ADDRESS = env.str(
 ESOUTIEN_HOTLINE_ADDRESS = env.str(
     "ESOUTIEN_HOTLINE_ADDRESS", default="hotline@e-soutien.localhost"
 )
+# Accessibility statement (issue 8): where people write when they cannot use a page.
+ESOUTIEN_ACCESSIBILITY_CONTACT = env.str(
+    "ESOUTIEN_ACCESSIBILITY_CONTACT", default=ESOUTIEN_SUPPORT_ADDRESS
+)
 DEFAULT_FROM_EMAIL = env.str(
     "ESOUTIEN_FROM_ADDRESS", default=f"e-soutien <{ESOUTIEN_SUPPORT_ADDRESS}>"
 )
@@ -357,7 +371,8 @@ ESOUTIEN_INBOUND_MAX_BYTES = env.int("ESOUTIEN_INBOUND_MAX_BYTES", default=25 * 
 # Who handles a stored message, by the address it came to: hotline, else support.
 ESOUTIEN_INBOUND_ROUTERS = {
     "support": "esoutien.tickets.inbound.route",
-    "hotline": "esoutien.tickets.inbound.route_hotline",
+    # status: tickets only while e-soutien is not operational (docs/status.md)
+    "hotline": "esoutien.status.hotline.route_hotline",
 }
 # `esoutien fetchmail`: the IMAP mailbox to poll (TLS unless ESOUTIEN_IMAP_SSL=false).
 ESOUTIEN_IMAP_HOST = env.str("ESOUTIEN_IMAP_HOST", default="")
@@ -368,9 +383,24 @@ ESOUTIEN_IMAP_FOLDER = env.str("ESOUTIEN_IMAP_FOLDER", default="INBOX")
 # Empty: stored messages stay in the folder, flagged \Seen and $ESoutienStored.
 ESOUTIEN_IMAP_PROCESSED_FOLDER = env.str("ESOUTIEN_IMAP_PROCESSED_FOLDER", default="")
 ESOUTIEN_IMAP_SSL = env.bool("ESOUTIEN_IMAP_SSL", default=True)
+# A private CA that signed the IMAP server's certificate (PEM); empty: the system's CAs.
+ESOUTIEN_IMAP_CA_FILE = env.str("ESOUTIEN_IMAP_CA_FILE", default="")
 # Inbound mail: at most this many automatic answers (not a reply, ticket closed) per sender
 # address per hour, whatever it sends.
 ESOUTIEN_INBOUND_AUTOREPLY_PER_HOUR = env.int("ESOUTIEN_INBOUND_AUTOREPLY_PER_HOUR", default=3)
+
+# --- Service state, health checks, metrics (status app, docs/status.md) -------------------
+# Health checks failing this many consecutive minutes make e-soutien "degraded".
+ESOUTIEN_HEALTH_FAILURE_MINUTES = env.int("ESOUTIEN_HEALTH_FAILURE_MINUTES", default=5)
+# host:port of the inbound SMTP/LMTP listener (`esoutien smtpd`) the health check connects
+# to; empty: not checked.
+ESOUTIEN_SMTPD_ADDRESS = env.str("ESOUTIEN_SMTPD_ADDRESS", default="")
+# Bearer token Prometheus sends to /metrics; empty: /metrics answers 404.
+ESOUTIEN_METRICS_TOKEN = env.str("ESOUTIEN_METRICS_TOKEN", default="")
+# The last known state (served by /statut while the database is unreachable), health checks
+# the database could not take yet, and the metrics files shared by the web workers.
+ESOUTIEN_STATUS_DIR = DATA_DIR / "status"
+ESOUTIEN_METRICS_DIR = DATA_DIR / "metrics"
 
 # --- Cache (login rate limits, lockouts): shared by every web worker -----------------
 if env.str("REDIS_URL", default=""):
@@ -417,6 +447,17 @@ ESOUTIEN_INVITATION_DAYS = env.int("ESOUTIEN_INVITATION_DAYS", default=7)
 # Requests per token (or signed-in user) to the API: "N/s", "N/m", "N/h" or "N/d".
 ESOUTIEN_API_RATE_LIMIT = env.str("ESOUTIEN_API_RATE_LIMIT", default="300/m")
 ESOUTIEN_PAGE_SIZE = env.int("ESOUTIEN_PAGE_SIZE", default=25)
+# --- Search and lists (h7: tickets/search.py, core/paging.py; docs/search.md) ---
+# Lists count at most this many rows and then show "10 000+" (no unbounded COUNT(*)).
+ESOUTIEN_COUNT_CAP = env.int("ESOUTIEN_COUNT_CAP", default=10_000)
+# Search ranks the N most recent matches (a common word among a million tickets stays fast).
+ESOUTIEN_SEARCH_WINDOW = env.int("ESOUTIEN_SEARCH_WINDOW", default=300)
+# --- Maintenance windows (operations app; docs/maintenance.md) ---
+# Hours before a window's start when the reminder e-mail goes (once).
+ESOUTIEN_MAINTENANCE_REMINDER_HOURS = env.int("ESOUTIEN_MAINTENANCE_REMINDER_HOURS", default=24)
+# Maintenance mode lets provider staff through on the API too: this callable turns a bearer
+# token into its ApiToken (or None); operations sits below api, hence a setting.
+ESOUTIEN_API_TOKEN_AUTHENTICATOR = "esoutien.api.tokens.authenticate_token"  # noqa: S105 - a dotted path
 # Webhooks: seconds to wait for a receiver (connect, then each read); plain http:// to
 # 127.0.0.1/localhost is accepted only with ESOUTIEN_DEBUG or this switch (tests, demos).
 ESOUTIEN_WEBHOOK_TIMEOUT_SECONDS = env.int("ESOUTIEN_WEBHOOK_TIMEOUT_SECONDS", default=10)

@@ -79,3 +79,80 @@ class MaintenanceWindow(models.Model):
     @property
     def duration(self) -> object:
         return self.ends_at - self.starts_at
+
+
+class AnnouncementKind(models.TextChoices):
+    PUBLISHED = "published", _("Announced")
+    RESCHEDULED = "rescheduled", _("Rescheduled")
+    UPDATED = "updated", _("Updated")
+    CANCELLED = "cancelled", _("Cancelled")
+    REMINDER = "reminder", _("Reminder")
+    FINISHED = "finished", _("Finished")
+
+
+class MaintenanceAnnouncement(models.Model):
+    """One announcement of a window (what was e-mailed, to how many, by whom).
+
+    Unique per (window, kind, sequence): a periodic task that runs twice, or two workers at
+    once, cannot announce the same thing twice; each recipient's outbox row has its own
+    dedupe key on top (see operations/announcements.py).
+    """
+
+    window = models.ForeignKey(
+        MaintenanceWindow, on_delete=models.CASCADE, related_name="announcements"
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=AnnouncementKind.choices)
+    sequence = models.PositiveIntegerField()
+    recipient_count = models.PositiveIntegerField(_("recipients"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("maintenance announcement")
+        verbose_name_plural = _("maintenance announcements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["window", "kind", "sequence"], name="one_announcement_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.window_id} {self.kind} #{self.sequence}"
+
+
+class MaintenanceSubscription(models.Model):
+    """A user who asked to receive maintenance announcements (opt-in)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("maintenance subscription")
+        verbose_name_plural = _("maintenance subscriptions")
+
+    def __str__(self) -> str:
+        return str(self.user_id)
+
+
+class OperatorCalendarFeed(models.Model):
+    """The secret address of an operator's calendar (.ics) of maintenance windows.
+
+    The token is the credential of a URL that calendar applications poll without logging
+    in; it is kept in clear because managers must be able to copy it again.
+    """
+
+    operator = models.OneToOneField("accounts.Operator", on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("maintenance calendar feed")
+        verbose_name_plural = _("maintenance calendar feeds")
+
+    def __str__(self) -> str:
+        return str(self.operator_id)

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from esoutien.accounts.models import Operator
@@ -38,12 +39,19 @@ class MultipleFileField(forms.FileField):
 def attachments_field() -> MultipleFileField:
     return MultipleFileField(
         label=_("Attachments"),
-        help_text=_("Up to %(count)d files, %(size)d MB each.")
-        % {
-            "count": settings.ESOUTIEN_ATTACHMENT_MAX_FILES,
-            "size": settings.ESOUTIEN_ATTACHMENT_MAX_BYTES // (1024 * 1024),
-        },
+        help_text=_attachments_help(),
     )
+
+
+def _attachments_help_text() -> str:
+    return _("Up to %(count)d files, %(size)d MB each.") % {
+        "count": settings.ESOUTIEN_ATTACHMENT_MAX_FILES,
+        "size": settings.ESOUTIEN_ATTACHMENT_MAX_BYTES // (1024 * 1024),
+    }
+
+
+# Fields are built when the form classes are defined: translate when the page is rendered.
+_attachments_help = lazy(_attachments_help_text, str)
 
 
 def apply_domain_errors(form: forms.Form, error: InvalidInput) -> None:

@@ -45,6 +45,7 @@ Rules (issue 5, docs/mail-gateway.md):
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 from datetime import timedelta
@@ -84,6 +85,9 @@ REASONS: dict[str, Any] = {
     "auto_reply": gettext_lazy("Automatic reply"),
     "empty": gettext_lazy("Empty message"),
     "hotline": gettext_lazy("Hotline message"),
+    # The hotline router (status/hotline.py)
+    "hotline_normal": gettext_lazy("Hotline outside an incident"),
+    "hotline_unknown_sender": gettext_lazy("Hotline: operator to attribute"),
     "too_large": gettext_lazy("Message too large"),
 }
 
@@ -114,7 +118,9 @@ def route(inbound: InboundEmail, parsed: ParsedEmail) -> RouteResult:
         _autoreply(inbound, parsed, "not_a_reply", {})
         return RouteResult(QUARANTINED, "not_a_reply")
     reference = ticket.reference
-    if _already_added(inbound, ticket):
+    # A first attempt cannot have added anything yet (the dispatcher holds the row's lock
+    # and commits the event with the row's new status), so only replays look.
+    if (inbound.attempts > 1 or inbound.thread_key) and _already_added(inbound, ticket):
         return RouteResult(ROUTED, thread_key=reference)
     verified, user = verify_sender(ticket, parsed.sender)
     if not verified:
@@ -128,7 +134,9 @@ def route(inbound: InboundEmail, parsed: ParsedEmail) -> RouteResult:
     if not text and not files:
         return RouteResult(QUARANTINED, "empty", thread_key=reference)
     try:
-        add_to_ticket(inbound, ticket, parsed.sender, text, files, refused, user=user)
+        add_to_ticket(
+            inbound, ticket, parsed.sender, text, files, refused, user=user, first_attempt=True
+        )
     except InvalidInput:
         return _ticket_closed(inbound, parsed, ticket)  # closed meanwhile (under the lock)
     return RouteResult(ROUTED, thread_key=reference)
@@ -176,7 +184,12 @@ def recipient_tokens(inbound: InboundEmail, parsed: ParsedEmail) -> list[str]:
 
 
 def _ticket(reference: str) -> Ticket | None:
-    found = list(Ticket.objects.filter(reference=reference.upper()).order_by()[:1])
+    rows = Ticket.objects.filter(reference=reference.upper()).order_by()
+    if transaction.get_connection().in_atomic_block:
+        # Routing runs in the dispatcher's transaction: lock the ticket now, once, rather
+        # than read it here and again under a lock when the message is added.
+        rows = rows.select_for_update()
+    found = list(rows[:1])
     return found[0] if found else None
 
 
@@ -269,6 +282,11 @@ def _unreadable(parsed: ParsedEmail) -> bool:
     return not parsed.sender or not has_content
 
 
+def is_unreadable(parsed: ParsedEmail) -> bool:
+    """Public for the hotline router: the same judgement as ``route``'s."""
+    return _unreadable(parsed)
+
+
 def message_text(parsed: ParsedEmail) -> str:
     """The new part of a reply (quoted history removed), else the whole text."""
     return (parsed.reply_text or "").strip() or (parsed.text or "").strip()
@@ -316,9 +334,15 @@ def add_to_ticket(
     *,
     user: Any = None,
     data: dict[str, Any] | None = None,
+    first_attempt: bool = False,
 ) -> tuple[TicketEvent, bool]:
-    """Add the message (services.email_reply_add) and tell the assignee when it matters."""
-    with transaction.atomic():
+    """Add the message (services.email_reply_add) and tell the assignee when it matters.
+
+    ``first_attempt``: called by the router on a message's first processing, with the
+    ticket locked by ``find_ticket`` in the dispatcher's transaction.
+    """
+    outer = transaction.get_connection().in_atomic_block
+    with contextlib.nullcontext() if outer else transaction.atomic():
         event, created = services.email_reply_add(
             ticket,
             sender,
@@ -328,6 +352,8 @@ def add_to_ticket(
             inbound_email_id=inbound.pk,
             refused_attachments=refused,
             data=data,
+            ticket_locked=first_attempt,
+            known_new=first_attempt,
         )
         answered = bool(event.data.get("answers_info_request"))
         if created and (answered or event.data.get("needs_attention")):

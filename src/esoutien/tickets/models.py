@@ -139,6 +139,15 @@ class Ticket(models.Model):
             models.Index(
                 fields=["eservice", "status", "sla_resolution_due"], name="ticket_queue_sla_due"
             ),
+            # Lists and search at scale (issue 9; EXPLAIN in docs/performance.md): the staff
+            # queue sorted by update or by deadline across e-services, and the exact-match
+            # lookups of search.
+            models.Index(fields=["-updated_at", "-id"], name="ticket_recent"),
+            models.Index(fields=["sla_resolution_due", "-updated_at"], name="ticket_due"),
+            models.Index(fields=["line_reference"], name="ticket_line_reference"),
+            models.Index(fields=["operator_reference"], name="ticket_operator_reference"),
+            # An operator's tickets newest first: the API list and the search probe.
+            models.Index(fields=["operator", "-id"], name="ticket_operator_newest"),
         ]
 
     def __str__(self) -> str:

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from esoutien.accounts import access
 from esoutien.core import clock
 from esoutien.core.errors import NotFound
-from esoutien.tickets.models import Attachment, Ticket, TicketEvent
+from esoutien.tickets import search
+from esoutien.tickets.models import (
+    Attachment,
+    SlaAlert,
+    SlaTarget,
+    SlaThreshold,
+    Ticket,
+    TicketEvent,
+)
 from esoutien.tickets.references import candidate_references
 from esoutien.tickets.states import OPEN_STATUSES, Status
 
@@ -24,6 +33,8 @@ class TicketFilters:
     operator: str = ""  # Operator code (desk)
     mine: bool = False
     open_only: bool = False
+    sla: str = ""  # SLA_FILTERS: "at_risk" or "breached" (desk)
+    sort: str = ""  # "urgency": resolution deadline first (desk); default: recently updated
 
 
 def visible_tickets(user: Any) -> QuerySet[Ticket]:
@@ -44,20 +55,62 @@ def ticket_list(user: Any, filters: TicketFilters) -> QuerySet[Ticket]:
         qs = qs.filter(operator__code=filters.operator.upper())
     if filters.mine:
         qs = qs.filter(assignee=user)
-    text = filters.text.strip()
-    if text:
-        refs = candidate_references(text, [clock.now().year])
-        q = (
-            Q(subject__icontains=text)
-            | Q(description__icontains=text)
-            | Q(operator_reference__iexact=text)
-            | Q(line_reference__iexact=text)
-            | Q(reference__iexact=text)
+    if filters.sla in SLA_FILTERS:
+        qs = sla_filter(qs, filters.sla, clock.now())
+    if filters.text.strip():
+        # Full-text search (tickets/search.py): exact references first, then relevance.
+        return search.search_tickets(qs, filters.text)
+    return qs.order_by(*ticket_ordering(filters))
+
+
+# --- SLA: desk filters and urgency order (issue 6) -----------------------------------------
+
+SLA_AT_RISK = "at_risk"
+SLA_BREACHED = "breached"
+SLA_FILTERS = (SLA_AT_RISK, SLA_BREACHED)
+# "At risk" also covers any running clock due within this wall-clock time.
+AT_RISK_WINDOW = timedelta(hours=2)
+URGENCY_ORDER = (F("sla_resolution_due").asc(nulls_last=True), "-updated_at", "-id")
+
+
+def ticket_ordering(filters: TicketFilters) -> tuple[Any, ...]:
+    """Urgency: nearest resolution deadline first (index ticket_queue_sla_due), no SLA last."""
+    return URGENCY_ORDER if filters.sort == "urgency" else ("-updated_at", "-id")
+
+
+def sla_filter(qs: QuerySet[Ticket], which: str, now: datetime) -> QuerySet[Ticket]:
+    """Open tickets whose SLA is breached, or at risk: a running clock with 75 % of its
+    target elapsed (the scan's warning) or due within AT_RISK_WINDOW, and not yet overdue."""
+    take_running = Q(status=Status.ACKNOWLEDGED, sla_take_charge_due__isnull=False)
+    res_running = Q(
+        status__in=OPEN_STATUSES, sla_paused_since__isnull=True, sla_resolution_due__isnull=False
+    )
+    overdue = (take_running & Q(sla_take_charge_due__lt=now)) | (
+        res_running & Q(sla_resolution_due__lt=now)
+    )
+    qs = qs.filter(status__in=OPEN_STATUSES)
+    if which == SLA_BREACHED:
+        return qs.filter(
+            Q(sla_take_charge_breached=True) | Q(sla_resolution_breached=True) | overdue
         )
-        if refs:
-            q |= Q(reference__in=refs)
-        qs = qs.filter(q)
-    return qs.order_by("-updated_at", "-id")
+
+    def warned(target: str) -> Exists:
+        return Exists(
+            SlaAlert.objects.filter(
+                ticket=OuterRef("pk"), target=target, threshold=SlaThreshold.WARNING
+            )
+        )
+
+    horizon = now + AT_RISK_WINDOW
+    soon = (take_running & Q(sla_take_charge_due__lte=horizon)) | (
+        res_running & Q(sla_resolution_due__lte=horizon)
+    )
+    at_risk = (
+        soon
+        | (take_running & warned(SlaTarget.TAKE_CHARGE))
+        | (res_running & warned(SlaTarget.RESOLUTION))
+    )
+    return qs.filter(at_risk).exclude(overdue)
 
 
 def get_ticket(user: Any, reference: str) -> Ticket:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from esoutien.tickets.views import desk, files, quarantine
+from esoutien.tickets.views import desk, files, hotline, quarantine, reports
 
 app_name = "desk"
 urlpatterns = [
@@ -16,9 +16,19 @@ urlpatterns = [
         quarantine.quarantine_action,
         name="quarantine_action",
     ),
+    # The fallback hotline (status app, tickets/hotline.py)
+    path("tickets/<str:reference>/requalify/", hotline.requalify, name="ticket_requalify"),
+    path(
+        "quarantine/<int:inbound_id>/hotline-ticket/",
+        hotline.quarantine_hotline_ticket,
+        name="quarantine_hotline_ticket",
+    ),
     path(
         "tickets/<str:reference>/attachments/<int:attachment_id>/",
         files.desk_download,
         name="attachment",
     ),
+    # SLA reports (issue 6): supervisors and administrators
+    path("reports/sla/", reports.desk_report, name="sla_report"),
+    path("reports/sla/export.csv", reports.desk_report_export, name="sla_report_export"),
 ]

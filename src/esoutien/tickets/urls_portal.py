@@ -1,6 +1,6 @@
 from django.urls import path
 
-from esoutien.tickets.views import files, portal
+from esoutien.tickets.views import files, portal, reports
 
 app_name = "portal"
 urlpatterns = [
@@ -17,4 +17,7 @@ urlpatterns = [
         files.portal_download,
         name="attachment",
     ),
+    # SLA indicators of the operator's own tickets (issue 6)
+    path("indicators/", reports.operator_report, name="indicators"),
+    path("indicators/export.csv", reports.operator_report_export, name="indicators_export"),
 ]

@@ -34,7 +34,7 @@ from esoutien.catalogue.models import EService
 from esoutien.catalogue.selectors import subscribed_eservices
 from esoutien.core import clock
 from esoutien.core.errors import Forbidden, InvalidInput, NotFound
-from esoutien.tickets import selectors, services, workflow
+from esoutien.tickets import search, selectors, services, workflow
 from esoutien.tickets.models import Source, Ticket
 from esoutien.tickets.views.files import attachment_response
 
@@ -115,10 +115,11 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilterQuery]) -> dic
             status=filters.status or "",
             eservice=filters.eservice or "",
             kind=filters.kind or "",
-            text=filters.q or "",
             operator=(filters.operator or "") if access.is_desk_user(user) else "",
         ),
     )
+    # Full-text search without ranking: the API pages newest first (keyset on id).
+    qs = search.filter_text(qs, filters.q or "")
     if filters.updated_after:
         qs = qs.filter(updated_at__gt=filters.updated_after)
     rows, next_url = pagination.page(request, qs, filters.cursor, filters.limit)

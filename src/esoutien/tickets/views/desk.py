@@ -9,16 +9,20 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from esoutien.accounts import access
 from esoutien.accounts.models import PROVIDER_ROLES
 from esoutien.catalogue.models import EService
+from esoutien.core import clock
 from esoutien.core.errors import DomainError, InvalidInput
+from esoutien.core.paging import keyset_page
 from esoutien.mail import outbound
 from esoutien.mail.models import OutboundEmail
-from esoutien.tickets import selectors, services, workflow
+from esoutien.tickets import selectors, services, sla, sla_display, workflow
 from esoutien.tickets.forms import (
     AssignForm,
     CommentForm,
@@ -31,7 +35,6 @@ from esoutien.tickets.models import Source, Ticket
 from esoutien.tickets.states import Party, Status, available
 from esoutien.tickets.views.common import (
     desk_required,
-    paginate,
     querystring_without_page,
     ticket_or_404,
 )
@@ -48,8 +51,11 @@ def _worked_eservices(user: Any) -> list[EService]:
 @desk_required
 def queue(request: HttpRequest) -> HttpResponse:
     eservices = _worked_eservices(request.user)
-    form = DeskFilterForm(request.GET or None, eservices=eservices)
-    filters = selectors.TicketFilters(open_only=not request.GET)
+    # The page cursor is no filter: the default view (open tickets) keeps it across pages.
+    filtering = request.GET.copy()
+    filtering.pop("cursor", None)
+    form = DeskFilterForm(filtering or None, eservices=eservices)
+    filters = selectors.TicketFilters(open_only=not filtering, sort="urgency")
     if form.is_valid():
         data = form.cleaned_data
         filters = selectors.TicketFilters(
@@ -59,8 +65,14 @@ def queue(request: HttpRequest) -> HttpResponse:
             text=data["q"],
             operator=data["operator"],
             mine=data["mine"],
+            sla=data["sla"],
+            sort=data["sort"] or "urgency",
         )
-    page = paginate(request, selectors.ticket_list(request.user, filters))
+    # Keyset pages and a capped count: the same cost on page 1 and page 50 (core/paging.py).
+    page = keyset_page(selectors.ticket_list(request.user, filters), request.GET)
+    now = clock.now()
+    for row in page.object_list:
+        setattr(row, "sla_badge", sla_display.queue_badge(row, now))  # noqa: B010
     return render(
         request,
         "desk/queue.html",
@@ -78,12 +90,16 @@ def queue(request: HttpRequest) -> HttpResponse:
 def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = ticket_or_404(request, reference)
     actions = {t.name for t in available(ticket.status, Party.DESK)}
+    events = selectors.timeline(ticket, include_internal=True)
+    sla_state = sla.state_for(ticket, clock.now(), sla.changes_from_events(events))
     return render(
         request,
         "desk/ticket_detail.html",
         {
             "ticket": ticket,
-            "events": selectors.timeline(ticket, include_internal=True),
+            "sla_state": sla_state,
+            "sla_clocks": sla_display.clock_views(sla_state) if sla_state else [],
+            "events": events,
             "attachments": selectors.attachments(ticket, include_internal=True),
             "reports": list(ticket.reports.all()),
             "outbox": OutboundEmail.objects.filter(thread_key=ticket.reference).order_by(
@@ -101,18 +117,36 @@ def _reason(request: HttpRequest) -> str:
     return request.POST.get("body", "")
 
 
-ACTIONS: dict[str, tuple[Callable[[HttpRequest, Ticket], Any], str]] = {
-    "take": (lambda r, t: workflow.take_charge(t, r.user), _("You took charge of the ticket.")),
+ACTIONS: dict[str, tuple[Callable[[HttpRequest, Ticket], Any], Promise]] = {
+    "take": (
+        lambda r, t: workflow.take_charge(t, r.user),
+        gettext_lazy("You took charge of the ticket."),
+    ),
     "request_info": (
         lambda r, t: workflow.request_info(t, r.user, _reason(r)),
-        _("The question is sent to the operator; the ticket waits for the answer."),
+        gettext_lazy("The question is sent to the operator; the ticket waits for the answer."),
     ),
-    "hold": (lambda r, t: workflow.hold(t, r.user, _reason(r)), _("The ticket is on hold.")),
-    "resume": (lambda r, t: workflow.resume(t, r.user), _("The ticket is back in progress.")),
-    "reject": (lambda r, t: workflow.reject(t, r.user, _reason(r)), _("The ticket is rejected.")),
-    "cancel": (lambda r, t: workflow.cancel(t, r.user, _reason(r)), _("The ticket is cancelled.")),
-    "reopen": (lambda r, t: workflow.reopen(t, r.user, _reason(r)), _("The ticket is reopened.")),
-    "close": (lambda r, t: workflow.close(t, r.user), _("The ticket is closed.")),
+    "hold": (
+        lambda r, t: workflow.hold(t, r.user, _reason(r)),
+        gettext_lazy("The ticket is on hold."),
+    ),
+    "resume": (
+        lambda r, t: workflow.resume(t, r.user),
+        gettext_lazy("The ticket is back in progress."),
+    ),
+    "reject": (
+        lambda r, t: workflow.reject(t, r.user, _reason(r)),
+        gettext_lazy("The ticket is rejected."),
+    ),
+    "cancel": (
+        lambda r, t: workflow.cancel(t, r.user, _reason(r)),
+        gettext_lazy("The ticket is cancelled."),
+    ),
+    "reopen": (
+        lambda r, t: workflow.reopen(t, r.user, _reason(r)),
+        gettext_lazy("The ticket is reopened."),
+    ),
+    "close": (lambda r, t: workflow.close(t, r.user), gettext_lazy("The ticket is closed.")),
 }
 
 
@@ -124,7 +158,7 @@ def ticket_action(request: HttpRequest, reference: str, action: str) -> HttpResp
         if action in ACTIONS:
             run, done = ACTIONS[action]
             run(request, ticket)
-            messages.success(request, done)
+            messages.success(request, str(done))
         elif action in ("reply", "note"):
             form = CommentForm(request.POST, request.FILES)
             if not form.is_valid():

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from esoutien.catalogue.models import EService
-from esoutien.catalogue.selectors import subscribed_eservices
+from esoutien.catalogue.selectors import subscribed_eservices, support_hours
 from esoutien.core import clock
 from esoutien.core.errors import DomainError, InvalidInput, NotFound
+from esoutien.core.paging import keyset_page
 from esoutien.tickets import selectors, services, workflow
 from esoutien.tickets.forms import (
     CommentForm,
@@ -28,7 +29,6 @@ from esoutien.tickets.views.common import (
     current_operator,
     current_user,
     operator_required,
-    paginate,
     querystring_without_page,
     ticket_or_404,
 )
@@ -44,7 +44,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         filters = selectors.TicketFilters(
             status=data["status"], eservice=data["eservice"], kind=data["kind"], text=data["q"]
         )
-    page = paginate(request, selectors.ticket_list(request.user, filters))
+    # Keyset pages and a capped count: the same cost on page 1 and page 50 (core/paging.py).
+    page = keyset_page(selectors.ticket_list(request.user, filters), request.GET)
     return render(
         request,
         "portal/dashboard.html",
@@ -87,7 +88,11 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 return redirect("portal:ticket", reference=ticket.reference)
     else:
         form = TicketForm(initial=initial, eservices=eservices)
-    return render(request, "portal/ticket_new.html", {"form": form})
+    # Support hours of each e-service, listed under the choice (issue 6).
+    hours = support_hours(ids)
+    if hours:
+        form.fields["eservice"].widget.attrs["aria-describedby"] = "eservice-hours"
+    return render(request, "portal/ticket_new.html", {"form": form, "support_hours": hours})
 
 
 @operator_required
@@ -101,6 +106,7 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "portal/ticket_detail.html",
         {
             "ticket": ticket,
+            "operator_view": True,  # SLA wording: "waiting for your answer"
             "events": selectors.timeline(ticket, include_internal=False),
             "attachments": selectors.attachments(ticket, include_internal=False),
             "report": ticket.reports.first(),

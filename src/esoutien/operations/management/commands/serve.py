@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -64,6 +65,14 @@ def gunicorn_argv(bind: str, workers: int, threads: int, http: bool) -> list[str
         cert, key = tls_files()
         argv += ["--certfile", str(cert), "--keyfile", str(key)]
     return argv
+
+
+def reset_metrics_dir() -> None:
+    """Start the web workers' shared metrics afresh: prometheus_client leaves one file per
+    worker process there, which would otherwise pile up and be summed across restarts."""
+    shutil.rmtree(settings.ESOUTIEN_METRICS_DIR, ignore_errors=True)
+    # The workers inherit PROMETHEUS_MULTIPROC_DIR and write there at their first request.
+    settings.ESOUTIEN_METRICS_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def split_bind(bind: str) -> tuple[str, int]:
@@ -207,6 +216,7 @@ class Command(BaseCommand):
             redirect = redirect_argv(host, redirect_port, https_port)
         if not options["no_collectstatic"]:
             call_command("collectstatic", interactive=False, verbosity=0)
+        reset_metrics_dir()
         argv = gunicorn_argv(options["bind"], options["workers"], options["threads"], http)
         self.stdout.write(f"Serving on {'http' if http else 'https'}://{options['bind']}")
         if http:
