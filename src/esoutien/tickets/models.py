@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from esoutien.core.models import AppendOnlyModel
 from esoutien.core.storage import get_private_storage
@@ -163,7 +164,7 @@ class Ticket(models.Model):
 
 
 class SlaTarget(models.TextChoices):
-    TAKE_CHARGE = "take_charge", _("Take charge")
+    TAKE_CHARGE = "take_charge", pgettext_lazy("SLA clock", "Take charge")
     RESOLUTION = "resolution", _("Resolution")
 
 

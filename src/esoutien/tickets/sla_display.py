@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from esoutien.catalogue.business_hours import business_time_between
 from esoutien.tickets import sla
@@ -71,7 +72,7 @@ def queue_badge(ticket: Ticket, now: datetime) -> Badge:
     target: timedelta | None
     if ticket.status == Status.ACKNOWLEDGED and ticket.sla_take_charge_due is not None:
         name, due, target = (
-            _("Take charge"),
+            pgettext("SLA clock", "Take charge"),
             ticket.sla_take_charge_due,
             ticket.sla_take_charge_target,
         )
@@ -106,7 +107,7 @@ def clock_badge(name: str, state: sla.ClockState) -> Badge:
 
 
 def clock_views(state: sla.SlaState) -> list[ClockView]:
-    take, resolution = _("Take charge"), _("Resolution")
+    take, resolution = pgettext("SLA clock", "Take charge"), _("Resolution")
     return [
         ClockView(take, state.take_charge, clock_badge(take, state.take_charge)),
         ClockView(resolution, state.resolution, clock_badge(resolution, state.resolution)),
