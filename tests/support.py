@@ -13,6 +13,10 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+# How long a test waits for `esoutien serve` to answer: it runs collectstatic first
+# (compressing every file), which takes a minute of CPU on a busy 2-core machine.
+SERVER_START_SECONDS = 240
+
 
 def stored_files(directory: Path) -> list[Path]:
     """Every file under ``directory`` (empty when the directory was never created)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import free_port
+from tests.support import SERVER_START_SECONDS, free_port
 
 
 def _get(url: str, context: ssl.SSLContext) -> tuple[int, str]:
@@ -48,7 +48,7 @@ def test_serve_answers_over_https_with_a_generated_certificate(tmp_path: Path) -
         context = ssl.create_default_context(cafile=None)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + SERVER_START_SECONDS
         while True:
             try:
                 status, body = _get(f"https://127.0.0.1:{port}/healthz", context)

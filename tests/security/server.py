@@ -15,6 +15,8 @@ from email.message import Message
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.support import SERVER_START_SECONDS
+
 # Variables of the test run that would change what the server under test does.
 _OWN = ("ESOUTIEN_", "DATABASE_URL", "REDIS_URL", "EMAIL_URL", "SECRET_KEY")
 
@@ -87,7 +89,7 @@ def serving(env: Mapping[str, str], *args: str, ready: list[str]) -> Iterator[No
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + SERVER_START_SECONDS
         for url in ready:
             while True:
                 try:

@@ -307,6 +307,38 @@ STORAGES = {
         )
     },
 }
+# Source maps (11 MB of the API docs' assets) are never sent to browsers we serve: not
+# compressing them halves collectstatic, which `esoutien serve` runs at every start.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [
+    "jpg",
+    "jpeg",
+    "png",
+    "gif",
+    "webp",
+    "zip",
+    "gz",
+    "tgz",
+    "bz2",
+    "tbz",
+    "xz",
+    "br",
+    "swf",
+    "flv",
+    "woff",
+    "woff2",
+    "3gp",
+    "3gpp",
+    "asf",
+    "avi",
+    "m4v",
+    "mov",
+    "mp4",
+    "mpeg",
+    "mpg",
+    "webm",
+    "wmv",
+    "map",
+]
 # Attachments live outside the web root; only an access-checked view serves them.
 ESOUTIEN_ATTACHMENT_DIR = DATA_DIR / "attachments"
 ESOUTIEN_ATTACHMENT_MAX_BYTES = env.int("ESOUTIEN_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
