@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class WindowState(models.TextChoices):
@@ -15,9 +16,9 @@ class WindowState(models.TextChoices):
 
     PLANNED = "NOUVEAU", _("Planned")
     RESCHEDULED = "REPLANIFICATION", _("Rescheduled")
-    UPDATED = "MAJ", _("Updated")
+    UPDATED = "MAJ", pgettext_lazy("maintenance window", "Updated")
     FINISHED = "CLOTURE", _("Finished")
-    CANCELLED = "ANNULE", _("Cancelled")
+    CANCELLED = "ANNULE", pgettext_lazy("maintenance window", "Cancelled")
 
 
 LIVE_STATES = (WindowState.PLANNED, WindowState.RESCHEDULED, WindowState.UPDATED)
@@ -84,8 +85,8 @@ class MaintenanceWindow(models.Model):
 class AnnouncementKind(models.TextChoices):
     PUBLISHED = "published", _("Announced")
     RESCHEDULED = "rescheduled", _("Rescheduled")
-    UPDATED = "updated", _("Updated")
-    CANCELLED = "cancelled", _("Cancelled")
+    UPDATED = "updated", pgettext_lazy("maintenance window", "Updated")
+    CANCELLED = "cancelled", pgettext_lazy("maintenance window", "Cancelled")
     REMINDER = "reminder", _("Reminder")
     FINISHED = "finished", _("Finished")
 
