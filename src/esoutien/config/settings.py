@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from whitenoise.compress import Compressor
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -309,36 +310,7 @@ STORAGES = {
 }
 # Source maps (11 MB of the API docs' assets) are never sent to browsers we serve: not
 # compressing them halves collectstatic, which `esoutien serve` runs at every start.
-WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [
-    "jpg",
-    "jpeg",
-    "png",
-    "gif",
-    "webp",
-    "zip",
-    "gz",
-    "tgz",
-    "bz2",
-    "tbz",
-    "xz",
-    "br",
-    "swf",
-    "flv",
-    "woff",
-    "woff2",
-    "3gp",
-    "3gpp",
-    "asf",
-    "avi",
-    "m4v",
-    "mov",
-    "mp4",
-    "mpeg",
-    "mpg",
-    "webm",
-    "wmv",
-    "map",
-]
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 # Attachments live outside the web root; only an access-checked view serves them.
 ESOUTIEN_ATTACHMENT_DIR = DATA_DIR / "attachments"
 ESOUTIEN_ATTACHMENT_MAX_BYTES = env.int("ESOUTIEN_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
