@@ -150,11 +150,11 @@ def _ticket_closed(inbound: InboundEmail, parsed: ParsedEmail, ticket: Ticket) -
 
 
 def route_hotline(inbound: InboundEmail, parsed: ParsedEmail) -> RouteResult:
-    """The hotline address's router, until the hotline itself exists (issue 7).
+    """A stand-in hotline router that holds every message (tests and deployments without
+    the status app); the product's router is ``esoutien.status.hotline.route_hotline``.
 
-    Nothing is lost meanwhile: every hotline message is quarantined with the reason
-    "hotline", where the desk reads it and can attach it to a ticket, and issue 7's router
-    can release it later (mail-replay --quarantined).
+    Every message is quarantined with the reason "hotline", where the desk reads it and can
+    attach it to a ticket, or `mail-replay --quarantined` hands it to the real router later.
     """
     return RouteResult(QUARANTINED, "hotline")
 
